@@ -1,0 +1,1 @@
+"""vntrace.api: the FastAPI gateway (built in a later issue)."""

@@ -1,0 +1,1 @@
+"""vntrace.client: the client SDK (built in a later issue)."""
