@@ -5,7 +5,7 @@ alike; subpackages are discovered so a new one cannot be forgotten. No top-level
 ``node``, ``api`` or ``client`` package is ever installed.
 """
 
-from setuptools import find_packages, setup
+from setuptools import Extension, find_packages, setup
 
 FOLDERS = {
     "vntrace.node": "node",
@@ -19,4 +19,13 @@ for name, folder in FOLDERS.items():
     packages.append(name)
     packages.extend(f"{name}.{sub}" for sub in find_packages(folder))
 
-setup(package_dir=FOLDERS, packages=packages)
+# Optional C accelerator for the Merkle hot paths; the pure-Python engine is used
+# wherever it does not build (no compiler), with identical results.
+accel = Extension(
+    "vntrace.node.merkle._accel",
+    sources=["node/merkle/_accel.c"],
+    extra_compile_args=["-O3"],
+    optional=True,
+)
+
+setup(package_dir=FOLDERS, packages=packages, ext_modules=[accel])

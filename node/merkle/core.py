@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import sha3
 
+from . import accel
 from .errors import (
     DuplicateIndexError,
     EmptyMultiproofError,
@@ -63,6 +64,10 @@ def make_tree(leaves: Sequence[bytes]) -> list[bytes]:
     """Build the node array for leaf hashes given in leaf order (leaf 0 goes last)."""
     _check_leaves(leaves)
     n = len(leaves)
+    c = accel.get()
+    if c is not None:
+        blob = c.build_tree(b"".join(leaves))
+        return [blob[i : i + 32] for i in range(0, len(blob), 32)]
     tree: list[bytes] = [b""] * (n - 1)
     tree.extend(reversed(leaves))
     build_levels_into(tree, n)
@@ -94,8 +99,12 @@ def get_proof(tree: Sequence[bytes], index: int) -> list[bytes]:
 def process_proof(leaf: bytes, proof: Sequence[bytes]) -> bytes:
     """Root implied by ``leaf`` and its sibling path (OZ ``processProof``)."""
     h = to_node(leaf)
+    nodes = to_nodes(proof)
+    c = accel.get()
+    if c is not None:
+        return c.process_proof(h, nodes)
     k = _keccak
-    for s in to_nodes(proof):
+    for s in nodes:
         h = k(h + s if h < s else s + h).digest()
     return h
 

@@ -2,10 +2,11 @@
 
 Hashing the leaves is two thirds of building a tree (two keccak calls per leaf against
 one per internal node), and each leaf is independent, so big batches are split across
-worker processes. Work crosses the process boundary as one contiguous ``bytes`` blob
-each way (64 bytes per pair in, 32 per leaf out), which costs a memcpy rather than
-pickling a million small objects. Workers come from a ``forkserver`` context, safe to
-use from a process that already runs threads (the node's server and anchoring loop).
+cores. With the C accelerator, threads do it (the accelerator releases the GIL). Without
+it, worker processes do: work crosses the process boundary as one contiguous ``bytes``
+blob each way (64 bytes per pair in, 32 per leaf out), a memcpy rather than pickling a
+million small objects, and workers come from a ``forkserver`` context, safe to use from
+a process that already runs threads (the node's server and anchoring loop).
 """
 
 from __future__ import annotations
@@ -13,13 +14,18 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import sha3
 
+from . import accel
+
 PARALLEL_THRESHOLD = 200_000
-"""Below this many leaves the start-up and copying cost more than a second core saves."""
+"""Below this many leaves (pure Python) start-up and copying cost more than a core saves."""
+
+ACCEL_PARALLEL_THRESHOLD = 20_000
+"""The same bound for the C accelerator, whose threads start in microseconds."""
 
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
@@ -35,6 +41,20 @@ def hash_pair_blob(blob: bytes) -> bytes:
 def _hash_pairs_inline(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
     k = sha3.keccak_256
     return [k(k(a + b).digest()).digest() for a, b in pairs]
+
+
+def _hash_pairs_accel(
+    pair_leaves: Callable[[bytes], bytes], pairs: Sequence[tuple[bytes, bytes]], workers: int
+) -> list[bytes]:
+    blob = b"".join([a + b for a, b in pairs])
+    if workers <= 1 or len(pairs) < 2 * workers:
+        out = pair_leaves(blob)
+    else:
+        share = -(-len(pairs) // workers) * 64
+        chunks = [blob[i : i + share] for i in range(0, len(blob), share)]
+        with ThreadPoolExecutor(max_workers=len(chunks)) as ex:
+            out = b"".join(ex.map(pair_leaves, chunks))
+    return [out[i : i + 32] for i in range(0, len(out), 32)]
 
 
 def default_workers() -> int:
@@ -74,8 +94,12 @@ def hash_pair_leaves(
     :data:`PARALLEL_THRESHOLD`; ``workers=1`` always hashes in this process.
     """
     n = len(pairs)
+    c = accel.get()
     if workers is None:
-        workers = default_workers() if n >= PARALLEL_THRESHOLD else 1
+        threshold = ACCEL_PARALLEL_THRESHOLD if c is not None else PARALLEL_THRESHOLD
+        workers = default_workers() if n >= threshold else 1
+    if c is not None:
+        return _hash_pairs_accel(c.pair_leaves, pairs, workers)
     if workers <= 1 or n < 2 * workers:
         return _hash_pairs_inline(pairs)
     # This process hashes one share itself while the pool hashes the others.

@@ -1,0 +1,82 @@
+"""The node's settings: one pydantic-settings class, read from ``VNTRACE_*`` variables.
+
+Every knob the node, the gateway and the CLI read lives here, so nothing else calls
+``os.getenv``. Secrets are ``SecretStr`` (never printed, never logged). Values can also
+come from a ``.env`` file in the working directory.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration of one vntrace node (defaults: a dev node on the embedded chain)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VNTRACE_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Field(
+        default=Path("vntrace-data"),
+        description="Folder holding the database, the embedded chain and the node's keys.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default: SQLite (WAL) at <data_dir>/vntrace.db.",
+    )
+    profile: str = Field(default="robusta-vn", description="Product profile name or path.")
+
+    chain: Literal["embedded", "rpc"] = "embedded"
+    rpc_url: str | None = Field(default=None, description="JSON-RPC URL when chain=rpc.")
+    registry_address: str | None = Field(
+        default=None, description="Registry contract on the rpc chain; deployed if unset."
+    )
+    operator_key: SecretStr | None = Field(
+        default=None, description="Hex private key of the anchoring account (rpc chain)."
+    )
+    keystore_path: Path | None = Field(
+        default=None, description="Encrypted JSON keystore of the anchoring account."
+    )
+    keystore_password: SecretStr | None = None
+    confirmations: int = Field(
+        default=0, ge=0, description="Blocks to wait after an anchor's receipt (rpc chain)."
+    )
+
+    epoch_seconds: float = Field(
+        default=2.0, gt=0, description="Seal pending records at least this often."
+    )
+    epoch_max_records: int = Field(
+        default=10_000, ge=1, description="Seal as soon as this many records are pending."
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    public_base_url: str | None = Field(
+        default=None,
+        description="Base of the GS1 Digital Link URIs printed on packages; default: the "
+        "node's own address.",
+    )
+
+    @model_validator(mode="after")
+    def _check_chain(self) -> Settings:
+        if self.chain == "rpc" and not self.rpc_url:
+            raise ValueError("VNTRACE_RPC_URL is required when VNTRACE_CHAIN=rpc")
+        return self
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite inside the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'vntrace.db').resolve()}"
+
+    @cached_property
+    def base_url(self) -> str:
+        """Where the node is reached, for Digital Link URIs and printed hints."""
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
