@@ -28,6 +28,8 @@ from vntrace.node.merkle import (
     verify_proof,
 )
 
+pytestmark = pytest.mark.usefixtures("merkle_engine")
+
 PAIR = ["bytes32", "bytes32"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,8 @@ from vntrace.node.merkle import (
     verify_proofs,
 )
 from vntrace.node.merkle.parallel import hash_pair_blob
+
+pytestmark = pytest.mark.usefixtures("merkle_engine")
 
 PAIR = ["bytes32", "bytes32"]
 node32 = st.binary(min_size=32, max_size=32)
