@@ -1,15 +1,81 @@
-"""The ``vntrace`` command line."""
+"""The ``vntrace`` command line: ``serve``, ``demo`` and ``bench``.
+
+Each subcommand imports its machinery only when it runs, so ``vntrace --help`` stays
+instant and a buyer's SDK commands never load the node's weight.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="vntrace")
-    parser.parse_args(argv)
-    return 0
+def _cmd_bench_proofs(args: argparse.Namespace) -> int:
+    from vntrace.node.bench import proofs
+
+    argv: list[str] = ["--out", str(args.out)]
+    if args.quick:
+        argv.append("--quick")
+    if args.sizes:
+        argv += ["--sizes", args.sizes]
+    return proofs.main(argv)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from vntrace.node.server import serve
+
+    return serve(data_dir=args.data_dir)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from vntrace.node.demo import run_demo
+
+    return run_demo(data_dir=args.data_dir)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and docs)."""
+    parser = argparse.ArgumentParser(
+        prog="vntrace",
+        description="vntrace: a traceability node anchoring signed supply-chain records "
+        "on an EVM chain.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the node on the embedded default")
+    serve.add_argument("--data-dir", type=Path, default=None, help="data folder")
+    serve.set_defaults(func=_cmd_serve)
+
+    demo = sub.add_parser("demo", help="seed a demo cooperative with anchored records")
+    demo.add_argument("--data-dir", type=Path, default=None, help="data folder")
+    demo.set_defaults(func=_cmd_demo)
+
+    bench = sub.add_parser("bench", help="benchmarks (results written to a folder)")
+    bench_sub = bench.add_subparsers(dest="suite", metavar="SUITE", required=True)
+    proofs = bench_sub.add_parser("proofs", help="Merkle proof engine against its peers")
+    proofs.add_argument("--quick", action="store_true", help="small sizes (seconds)")
+    proofs.add_argument("--sizes", default=None, help="comma-separated leaf counts")
+    proofs.add_argument(
+        "--out", type=Path, default=Path("results/bench/proofs"), help="results folder"
+    )
+    proofs.set_defaults(func=_cmd_bench_proofs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``vntrace`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    try:
+        return func(args)
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

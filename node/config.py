@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         default=None, description="Encrypted JSON keystore of the anchoring account."
     )
     keystore_password: SecretStr | None = None
+    admin_key: SecretStr | None = Field(
+        default=None,
+        description="Hex key of the registry admin (the regulator), for dev and test chains "
+        "where the node may register producers itself. Never set this in production.",
+    )
     confirmations: int = Field(
         default=0, ge=0, description="Blocks to wait after an anchor's receipt (rpc chain)."
     )
@@ -53,6 +58,11 @@ class Settings(BaseSettings):
     )
     epoch_max_records: int = Field(
         default=10_000, ge=1, description="Seal as soon as this many records are pending."
+    )
+
+    fault_points: str | None = Field(
+        default=None,
+        description="Test only: crash points for fault injection (see vntrace.node.faults).",
     )
 
     host: str = "127.0.0.1"

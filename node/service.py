@@ -1,0 +1,621 @@
+"""The node as a service: intake, proofs, provenance, recalls and verification.
+
+:class:`TraceNode` ties the parts together (profile, store, chain, anchoring) behind
+the operations the gateway, the CLI and ``vntrace demo`` call. It owns no HTTP and no
+argument parsing; it raises :mod:`vntrace.node.errors` for anything a caller can fix.
+
+Intake rules: a record is accepted only if its event passes the product profile (with
+private fields already committed), its EIP-712 signature recovers to the submitting
+producer (so nobody writes in another's name), the producer is active, and the lot
+belongs to that producer. A record is acknowledged once its transaction commits; a
+resubmitted record (same salt, same event) returns the stored one, never a duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+
+from vntrace.node import bundles
+from vntrace.node.anchoring import AnchoredRoots, AnchoringLoop, AnchoringPipeline, EpochPolicy
+from vntrace.node.bundles import BUNDLE_VERSION, Reason
+from vntrace.node.chain import ChainBackend, ChainError, ContractRevertError, open_backend
+from vntrace.node.chain.keys import load_account
+from vntrace.node.config import Settings
+from vntrace.node.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NodeError,
+    NotFoundError,
+    UnavailableError,
+)
+from vntrace.node.faults import FaultPlan
+from vntrace.node.merkle import BatchVerifier
+from vntrace.node.profile import Profile, load_profile
+from vntrace.node.records import (
+    EventValidationError,
+    RecordError,
+    canonicalize,
+    digital_link_uri,
+    lot_key,
+    normalize_gtin,
+    parse_json,
+    validate_lot,
+    verify_signed_record,
+)
+from vntrace.node.records.signing import address_bytes, to_checksum_address
+from vntrace.node.store import Store
+from vntrace.node.store import errors as store_errors
+from vntrace.node.store.types import LotRow, NewRecord, ProducerRow, RecordRow
+
+log = logging.getLogger("vntrace.node")
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One signed record as a producer submits it."""
+
+    event: dict[str, Any]
+    salt: str | bytes
+    signature: str | bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    """The node's answer for one accepted record."""
+
+    record_id: str
+    lot_key: bytes
+    received_at: datetime
+    status: str
+    duplicate: bool
+    anchor_deadline: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Verification result for one record or bundle."""
+
+    status: str  # verified | pending | recalled | failed
+    reasons: tuple[str, ...] = ()
+    details: tuple[str, ...] = ()
+    record_id: str | None = None
+    anchor: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "verified"
+
+
+@dataclass(slots=True)
+class _ChainView:
+    """Chain facts needed by one verification batch, each fetched once."""
+
+    roots: AnchoredRoots
+    chain: ChainBackend
+    recalls: dict[bytes, bool] = field(default_factory=dict)
+    producers: dict[str, bool] = field(default_factory=dict)
+
+    def recalled(self, key: bytes) -> bool:
+        if key not in self.recalls:
+            self.recalls[key] = self.chain.is_recalled(key)
+        return self.recalls[key]
+
+    def producer_ok(self, address: str) -> bool:
+        if address not in self.producers:
+            self.producers[address] = self.chain.is_active_producer(address)
+        return self.producers[address]
+
+
+def _hex(data: bytes | None) -> str | None:
+    return None if data is None else "0x" + data.hex()
+
+
+def _open_chain(settings: Settings) -> ChainBackend:
+    admin = Account.from_key(settings.admin_key.get_secret_value()) if settings.admin_key else None
+    if settings.chain == "embedded":
+        return open_backend("embedded", data_dir=settings.data_dir, admin=admin)
+    if settings.operator_key is not None:
+        account = Account.from_key(settings.operator_key.get_secret_value())
+    elif settings.keystore_path is not None:
+        password = settings.keystore_password
+        account = load_account(
+            keystore_path=settings.keystore_path,
+            password=password.get_secret_value() if password else None,
+            environ={},
+        )
+    else:
+        raise InvalidInputError("the rpc chain needs VNTRACE_OPERATOR_KEY or VNTRACE_KEYSTORE_PATH")
+    return open_backend(
+        "rpc",
+        url=settings.rpc_url,
+        account=account,
+        admin=admin,
+        registry_address=settings.registry_address,
+        confirmations=max(1, settings.confirmations),
+    )
+
+
+class TraceNode:
+    """One running node: profile, store, chain and the anchoring loop."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        chain: ChainBackend,
+        profile: Profile,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.chain = chain
+        self.profile = profile
+        self.faults = FaultPlan(settings.fault_points)
+        store.fault_hook = self.faults.hit
+        self.pipeline = AnchoringPipeline(
+            store,
+            chain,
+            EpochPolicy(settings.epoch_seconds, settings.epoch_max_records),
+            confirmations=settings.confirmations if settings.chain == "rpc" else None,
+            faults=self.faults,
+        )
+        self.loop = AnchoringLoop(self.pipeline)
+        self.roots = AnchoredRoots(chain)
+
+    @classmethod
+    def open(cls, settings: Settings) -> TraceNode:
+        """Open (and on first start, create) the node described by ``settings``."""
+        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+        profile = load_profile(settings.profile)
+        store = Store.open(settings.resolved_database_url)
+        try:
+            chain = _open_chain(settings)
+        except BaseException:
+            store.close()
+            raise
+        return cls(settings, store, chain, profile)
+
+    def start(self) -> None:
+        """Start anchoring in the background."""
+        self.loop.start()
+
+    def close(self) -> None:
+        """Stop anchoring and release the store and the chain."""
+        self.loop.stop()
+        self.chain.close()
+        self.store.close()
+
+    def __enter__(self) -> TraceNode:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- identity ---------------------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        """What a client needs to sign and verify against this node."""
+        return {
+            "chainId": self.chain.chain_id,
+            "registry": self.chain.registry_address,
+            "operator": self.chain.operator_address,
+            "chain": self.settings.chain,
+            "profile": self.profile.id,
+            "gtins": list(self.profile.gtins),
+            "digitalLinkBase": self.settings.base_url,
+        }
+
+    # -- producers -----------------------------------------------------------------------
+
+    def register_producer(
+        self, address: str, name: str, metadata_uri: str | None = None
+    ) -> ProducerRow:
+        """Register a producer on the node and, where the node holds the admin key, on chain."""
+        raw = self._address(address)
+        try:
+            row = self.store.get_producer_by_address(raw) or self.store.add_producer(
+                raw, name, metadata_uri
+            )
+        except store_errors.InvalidInputError as exc:
+            raise InvalidInputError(str(exc)) from exc
+        if not row.registered_onchain and self.chain.admin_account is not None:
+            checksum = to_checksum_address(raw)
+            try:
+                if self.chain.get_producer(checksum) is None:
+                    result = self.chain.register_producer(checksum, metadata_uri or name)
+                    row = self.store.mark_producer_onchain(row.id, result.tx_hash)
+                else:
+                    row = self.store.mark_producer_onchain(row.id, b"\x00" * 32)
+            except ChainError as exc:
+                raise UnavailableError(f"registered on the node, not yet on chain: {exc}") from exc
+        return row
+
+    def producer(self, address: str) -> ProducerRow:
+        """A registered producer by address."""
+        row = self.store.get_producer_by_address(self._address(address))
+        if row is None:
+            raise NotFoundError(f"no producer {address}")
+        return row
+
+    # -- lots and intake -------------------------------------------------------------------
+
+    def lot_identity(self, gtin: str, lot: str) -> tuple[str, str, bytes]:
+        """Normalised GTIN-14, lot number and lot key, checked against the profile."""
+        try:
+            gtin14 = normalize_gtin(gtin)
+            lot = validate_lot(lot)
+        except RecordError as exc:
+            raise InvalidInputError(str(exc)) from exc
+        if not self.profile.accepts_gtin(gtin14):
+            raise InvalidInputError(f"GTIN {gtin14} is not a product of profile {self.profile.id}")
+        return gtin14, lot, lot_key(gtin14, lot)
+
+    def register_lot(self, producer: ProducerRow, gtin: str, lot: str) -> tuple[LotRow, bool]:
+        """Create the lot for ``producer`` (or return it if it is already theirs)."""
+        self._check_active(producer)
+        gtin14, lot, key = self.lot_identity(gtin, lot)
+        try:
+            return self.store.create_or_get_lot(key, gtin14, lot, producer.id)
+        except store_errors.ConflictError as exc:
+            raise ForbiddenError(f"lot {lot} of GTIN {gtin14} belongs to another producer") from (
+                exc
+            )
+
+    def submit(
+        self, producer: ProducerRow, gtin: str, lot: str, submissions: Sequence[Submission]
+    ) -> list[Acknowledgement]:
+        """Check and store signed records for one lot, all or none, in one transaction."""
+        if not submissions:
+            raise InvalidInputError("no records submitted")
+        lot_row, _ = self.register_lot(producer, gtin, lot)
+        producer_address = to_checksum_address(producer.address)
+        chain_id, registry = self.chain.chain_id, self.chain.registry_address
+        new: list[NewRecord] = []
+        errors: list[dict[str, Any]] = []
+        for i, sub in enumerate(submissions):
+            try:
+                rec = verify_signed_record(
+                    self.profile,
+                    gtin=lot_row.gtin,
+                    lot=lot_row.lot_number,
+                    event=sub.event,
+                    salt=sub.salt,
+                    producer=producer_address,
+                    signature=sub.signature,
+                    chain_id=chain_id,
+                    registry=registry,
+                )
+            except EventValidationError as exc:
+                errors += [
+                    {"index": i, "field": e.path, "message": e.message, "code": e.code}
+                    for e in exc.errors
+                ]
+                continue
+            except RecordError as exc:
+                errors.append({"index": i, "field": "", "message": str(exc)})
+                continue
+            new.append(
+                NewRecord(
+                    leaf=rec.leaf,
+                    lot_id=lot_row.id,
+                    producer_id=producer.id,
+                    digest=rec.digest,
+                    salt=rec.salt,
+                    event_json=canonicalize(rec.event),
+                    signature=rec.signature,
+                )
+            )
+        if errors:
+            raise InvalidInputError(
+                f"{len({e['index'] for e in errors})} of {len(submissions)} records rejected; "
+                "nothing was stored",
+                errors=errors,
+            )
+        before = {r.leaf for r in new if self.store.get_record(r.leaf) is not None}
+        try:
+            rows = self.store.add_records(new)
+        except store_errors.StoreUnavailableError as exc:
+            raise UnavailableError(str(exc)) from exc
+        except store_errors.ConflictError as exc:
+            raise ConflictError(str(exc)) from exc
+        deadline = timedelta(seconds=self.settings.epoch_seconds * 2 + 30)
+        return [
+            Acknowledgement(
+                record_id=_hex(r.leaf) or "",
+                lot_key=lot_row.lot_key,
+                received_at=r.received_at,
+                status=r.status.value,
+                duplicate=r.leaf in before,
+                anchor_deadline=r.received_at + deadline,
+            )
+            for r in rows
+        ]
+
+    # -- reading -------------------------------------------------------------------------
+
+    def record(self, record_id: str) -> RecordRow:
+        """A stored record by its id (the leaf hex)."""
+        row = self.store.get_record(self._record_key(record_id))
+        if row is None:
+            raise NotFoundError(f"no record {record_id}")
+        return row
+
+    def bundle(self, record_id: str) -> dict[str, Any]:
+        """The proof bundle of one record (pending records have no proof yet)."""
+        row = self.record(record_id)
+        lot = self.store.get_lot(row.lot_key)
+        producer = self.store.get_producer(row.producer_id)
+        assert lot is not None and producer is not None
+        out: dict[str, Any] = {
+            "version": BUNDLE_VERSION,
+            "recordId": _hex(row.leaf),
+            "status": row.status.value,
+            "gtin": lot.gtin,
+            "lot": lot.lot_number,
+            "digitalLink": digital_link_uri(self.settings.base_url, lot.gtin, lot.lot_number),
+            "lotKey": _hex(lot.lot_key),
+            "event": parse_json(row.event_json.decode()),
+            "salt": _hex(row.salt),
+            "digest": _hex(row.digest),
+            "leaf": _hex(row.leaf),
+            "producer": to_checksum_address(producer.address),
+            "signature": _hex(row.signature),
+            "chainId": self.chain.chain_id,
+            "registry": self.chain.registry_address,
+            "receivedAt": row.received_at.isoformat(),
+            "epoch": None,
+            "leafIndex": None,
+            "proof": None,
+            "root": None,
+            "anchor": None,
+        }
+        proof = self.store.proof_for(row.leaf)
+        if proof is not None:
+            epoch = proof.epoch
+            out.update(
+                epoch=epoch.number,
+                leafIndex=proof.leaf_index,
+                proof=[_hex(p) for p in proof.proof],
+                root=_hex(epoch.root),
+            )
+            if epoch.tx_hash is not None and epoch.block_number is not None:
+                out["anchor"] = {
+                    "chainId": epoch.chain_id or self.chain.chain_id,
+                    "contract": to_checksum_address(epoch.contract)
+                    if epoch.contract
+                    else self.chain.registry_address,
+                    "txHash": _hex(epoch.tx_hash),
+                    "blockNumber": epoch.block_number,
+                    "blockTimestamp": epoch.block_timestamp,
+                }
+        return out
+
+    def provenance(self, gtin: str, lot: str) -> dict[str, Any]:
+        """A lot's events in order, with one multiproof per anchored epoch."""
+        gtin14, lot, key = self.lot_identity(gtin, lot)
+        lot_row = self.store.get_lot(key)
+        if lot_row is None:
+            raise NotFoundError(f"no lot {lot} of GTIN {gtin14}")
+        producer = self.store.get_producer(lot_row.producer_id)
+        assert producer is not None
+        records = self.store.list_records_by_lot(key, limit=10_000)
+        epochs: dict[int, list[RecordRow]] = defaultdict(list)
+        for r in records:
+            if r.epoch is not None:
+                epochs[r.epoch].append(r)
+        proofs = []
+        for number in sorted(epochs):
+            mp = self.store.multiproof_for(key, number)
+            ep = mp.epoch
+            proofs.append(
+                {
+                    "epoch": number,
+                    "root": _hex(ep.root),
+                    "status": ep.status.value,
+                    "leaves": [_hex(x) for x in mp.leaves],
+                    "proof": [_hex(x) for x in mp.proof],
+                    "proofFlags": list(mp.proof_flags),
+                    "anchor": None
+                    if ep.tx_hash is None or ep.block_number is None
+                    else {
+                        "chainId": ep.chain_id,
+                        "contract": self.chain.registry_address,
+                        "txHash": _hex(ep.tx_hash),
+                        "blockNumber": ep.block_number,
+                        "blockTimestamp": ep.block_timestamp,
+                    },
+                }
+            )
+        return {
+            "gtin": gtin14,
+            "lot": lot,
+            "lotKey": _hex(key),
+            "digitalLink": digital_link_uri(self.settings.base_url, gtin14, lot),
+            "producer": {
+                "address": to_checksum_address(producer.address),
+                "name": producer.name,
+            },
+            "chainId": self.chain.chain_id,
+            "registry": self.chain.registry_address,
+            "recall": None
+            if lot_row.recalled_at is None
+            else {"at": lot_row.recalled_at.isoformat(), "reason": lot_row.recall_reason},
+            "records": [
+                {
+                    "recordId": _hex(r.leaf),
+                    "status": r.status.value,
+                    "epoch": r.epoch,
+                    "leafIndex": r.leaf_index,
+                    "event": parse_json(r.event_json.decode()),
+                    "salt": _hex(r.salt),
+                    "digest": _hex(r.digest),
+                    "signature": _hex(r.signature),
+                    "receivedAt": r.received_at.isoformat(),
+                }
+                for r in records
+            ],
+            "multiproofs": proofs,
+        }
+
+    # -- recall ----------------------------------------------------------------------------
+
+    def recall(self, producer: ProducerRow | None, gtin: str, lot: str, reason: str) -> LotRow:
+        """Recall a lot: on the node at once, and on chain (the node relays it).
+
+        ``producer`` is the caller when a producer recalls its own lot; ``None`` means the
+        admin (regulator).
+        """
+        gtin14, lot, key = self.lot_identity(gtin, lot)
+        row = self.store.get_lot(key)
+        if row is None:
+            raise NotFoundError(f"no lot {lot} of GTIN {gtin14}")
+        if producer is not None and row.producer_id != producer.id:
+            raise ForbiddenError("only the lot's producer or the regulator may recall it")
+        if not reason.strip():
+            raise InvalidInputError("a recall needs a reason")
+        if row.recalled_at is None:
+            row = self.store.recall_lot(key, reason)
+        if row.recall_tx_hash is None:
+            try:
+                result = self.chain.recall_lot(key, reason)
+                row = self.store.mark_recall_onchain(key, result.tx_hash)
+            except ContractRevertError as exc:
+                if exc.error_name != "VntraceLotAlreadyRecalled":
+                    raise ConflictError(f"recall refused on chain: {exc}") from exc
+            except ChainError as exc:
+                raise UnavailableError(f"recalled on the node, not yet on chain: {exc}") from exc
+        return row
+
+    # -- verification ------------------------------------------------------------------------
+
+    def verify_bundles(self, items: Sequence[dict[str, Any]]) -> list[Verdict]:
+        """Verify many bundles: offline checks, then each root and lot checked once."""
+        view = _ChainView(self.roots, self.chain)
+        by_root: dict[bytes, BatchVerifier] = {}
+
+        def prove(root: bytes, leaf: bytes, proof: list[Any]) -> bool:
+            verifier = by_root.get(root)
+            if verifier is None:
+                verifier = by_root[root] = BatchVerifier(root)
+            return verifier.verify(leaf, proof)
+
+        verdicts: list[Verdict] = []
+        for item in items:
+            check = bundles.check_bundle_offline(item, prove)
+            reasons = list(check.reasons)
+            details = list(check.details)
+            anchor = item.get("anchor") if isinstance(item, dict) else None
+            if check.root is not None and Reason.MALFORMED not in reasons:
+                verdicts.append(self._chain_verdict(check, view, reasons, details, anchor))
+            else:
+                verdicts.append(_verdict(reasons, details, check, anchor))
+        return verdicts
+
+    def verify_records(self, record_ids: Sequence[str]) -> list[Verdict]:
+        """Verify stored records by id, through the same path as a consumer's bundles."""
+        items: list[dict[str, Any]] = []
+        unknown: set[int] = set()
+        for i, rid in enumerate(record_ids):
+            try:
+                items.append(self.bundle(rid))
+            except (NotFoundError, InvalidInputError):
+                unknown.add(i)
+                items.append({})
+        verdicts = self.verify_bundles(items)
+        return [
+            Verdict("failed", (Reason.UNKNOWN_RECORD.value,), ("no such record",), rid)
+            if i in unknown
+            else v
+            for i, (rid, v) in enumerate(zip(record_ids, verdicts, strict=True))
+        ]
+
+    def _chain_verdict(
+        self,
+        check: bundles.OfflineCheck,
+        view: _ChainView,
+        reasons: list[Reason],
+        details: list[str],
+        anchor: Any,
+    ) -> Verdict:
+        assert check.root is not None and check.lot_key is not None
+        try:
+            state = view.roots.get(check.root)
+            if state is None:
+                reasons.append(Reason.ROOT_NOT_ANCHORED)
+                details.append("the root is not anchored in the registry")
+            else:
+                if state.revoked:
+                    reasons.append(Reason.ROOT_REVOKED)
+                    details.append("the root was revoked in the registry")
+                if check.epoch is not None and check.epoch != state.epoch:
+                    reasons.append(Reason.EPOCH_MISMATCH)
+                    details.append(f"the root is epoch {state.epoch} on chain")
+            if check.producer and not view.producer_ok(check.producer):
+                reasons.append(Reason.PRODUCER_NOT_REGISTERED)
+                details.append("the producer is not an active producer in the registry")
+            if view.recalled(check.lot_key):
+                reasons.append(Reason.LOT_RECALLED)
+                details.append("the lot was recalled")
+        except ChainError as exc:
+            raise UnavailableError(f"the chain could not be read: {exc}") from exc
+        return _verdict(reasons, details, check, anchor)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def anchor_now(self) -> int:
+        """Seal and anchor everything pending now (demo, tests); returns epochs anchored."""
+        return len(self.pipeline.drain())
+
+    def _check_active(self, producer: ProducerRow) -> None:
+        if not producer.active:
+            raise ForbiddenError("this producer is deactivated")
+
+    @staticmethod
+    def _address(address: str) -> bytes:
+        try:
+            return address_bytes(address, "address")
+        except (RecordError, ValueError) as exc:
+            raise InvalidInputError(f"not an Ethereum address: {address!r}") from exc
+
+    @staticmethod
+    def _record_key(record_id: str) -> bytes:
+        text = record_id.removeprefix("0x")
+        if len(text) != 64:
+            raise NotFoundError(f"no record {record_id}")
+        try:
+            return bytes.fromhex(text)
+        except ValueError:
+            raise NotFoundError(f"no record {record_id}") from None
+
+
+def _verdict(
+    reasons: list[Reason], details: list[str], check: bundles.OfflineCheck, anchor: Any
+) -> Verdict:
+    rid = _hex(check.leaf)
+    names = tuple(r.value for r in reasons)
+    if not reasons:
+        status = "verified"
+    elif set(reasons) == {Reason.PENDING}:
+        status = "pending"
+    elif set(reasons) == {Reason.LOT_RECALLED}:
+        status = "recalled"
+    else:
+        status = "failed"
+    return Verdict(status, names, tuple(details), rid, anchor if isinstance(anchor, dict) else None)
+
+
+__all__ = [
+    "Acknowledgement",
+    "NodeError",
+    "Submission",
+    "TraceNode",
+    "Verdict",
+]
