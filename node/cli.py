@@ -12,14 +12,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
-def _cmd_bench_proofs(args: argparse.Namespace) -> int:
+def _bench_proofs(argv: list[str]) -> int:
     from vntrace.node.bench import proofs
 
-    argv: list[str] = ["--out", str(args.out)]
-    if args.quick:
-        argv.append("--quick")
-    if args.sizes:
-        argv += ["--sizes", args.sizes]
     return proofs.main(argv)
 
 
@@ -54,20 +49,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="benchmarks (results written to a folder)")
     bench_sub = bench.add_subparsers(dest="suite", metavar="SUITE", required=True)
-    proofs = bench_sub.add_parser("proofs", help="Merkle proof engine against its peers")
-    proofs.add_argument("--quick", action="store_true", help="small sizes (seconds)")
-    proofs.add_argument("--sizes", default=None, help="comma-separated leaf counts")
-    proofs.add_argument(
-        "--out", type=Path, default=Path("results/bench/proofs"), help="results folder"
+    proofs = bench_sub.add_parser(
+        "proofs",
+        help="Merkle proof engine against its peers",
+        description="Options go to the benchmark: --quick, --sizes, --out, --no-js, ... "
+        "(see `vntrace bench proofs --help`).",
+        add_help=False,
     )
-    proofs.set_defaults(func=_cmd_bench_proofs)
+    proofs.add_argument("bench_args", nargs=argparse.REMAINDER)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``vntrace`` console script."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:2] == ["bench", "proofs"]:  # its options belong to the benchmark
+        return _bench_proofs(args_list[2:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_list)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     if func is None:
         parser.print_help()

@@ -67,6 +67,35 @@ def to_hex(node: bytes) -> str:
     return "0x" + node.hex()
 
 
+_DEC_INT = re.compile(r"-?[0-9]+")
+_HEX_INT = re.compile(r"-?0x[0-9a-fA-F]+")
+
+
+def _split_tuple(abi_type: str) -> list[str]:
+    """Component types of ``(t1,t2,...)`` (nested tuples and arrays kept whole)."""
+    inner, parts, depth, start = abi_type[1:-1], [], 0, 0
+    for i, ch in enumerate(inner):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(inner[start:i])
+            start = i + 1
+    if inner:
+        parts.append(inner[start:])
+    return parts
+
+
+def _parse_int(abi_type: str, value: str) -> int:
+    text = value.strip()
+    if _DEC_INT.fullmatch(text):
+        return int(text, 10)
+    if _HEX_INT.fullmatch(text):
+        return int(text, 16)
+    raise InvalidLeafEncodingError(f"{abi_type}: not an integer: {value[:80]!r}")
+
+
 def _normalize_value(abi_type: str, value: Any) -> Any:
     """Coerce a JSON-friendly value (hex strings, decimal strings) to what eth-abi wants."""
     if abi_type.endswith("]"):
@@ -74,14 +103,16 @@ def _normalize_value(abi_type: str, value: Any) -> Any:
             raise InvalidLeafEncodingError(f"{abi_type} needs a list, got {type(value).__name__}")
         inner = abi_type[: abi_type.rindex("[")]
         return [_normalize_value(inner, v) for v in value]
+    if abi_type.startswith("("):
+        parts = _split_tuple(abi_type)
+        if not isinstance(value, list | tuple) or len(value) != len(parts):
+            raise InvalidLeafEncodingError(f"{abi_type} needs a list of {len(parts)} items")
+        return tuple(_normalize_value(t, v) for t, v in zip(parts, value, strict=True))
     if abi_type.startswith(("uint", "int")):
         if isinstance(value, bool):
             raise InvalidLeafEncodingError(f"{abi_type} needs an integer, got a bool")
         if isinstance(value, str):
-            try:
-                return int(value, 0)
-            except ValueError as exc:
-                raise InvalidLeafEncodingError(f"{abi_type}: not an integer: {value!r}") from exc
+            return _parse_int(abi_type, value)
         return value
     if abi_type.startswith("bytes") and isinstance(value, str):
         if not value.startswith("0x"):

@@ -21,11 +21,8 @@ import sha3
 
 from . import accel
 
-PARALLEL_THRESHOLD = 200_000
-"""Below this many leaves (pure Python) start-up and copying cost more than a core saves."""
-
 ACCEL_PARALLEL_THRESHOLD = 20_000
-"""The same bound for the C accelerator, whose threads start in microseconds."""
+"""Below this many leaves one thread is as fast: the accelerator's threads start in µs."""
 
 _pool: ProcessPoolExecutor | None = None
 _pool_size = 0
@@ -90,14 +87,17 @@ def hash_pair_leaves(
 ) -> list[bytes]:
     """Leaf hashes ``keccak256(keccak256(a || b))`` of many pairs, on several cores if big.
 
-    ``workers=None`` uses every available core once the batch passes
-    :data:`PARALLEL_THRESHOLD`; ``workers=1`` always hashes in this process.
+    ``workers=None`` uses every available core with the C accelerator once the batch
+    passes :data:`ACCEL_PARALLEL_THRESHOLD`, and one otherwise; ``workers=1`` always
+    hashes in this process; ``workers=N`` forces N (processes in pure Python).
     """
     n = len(pairs)
     c = accel.get()
     if workers is None:
-        threshold = ACCEL_PARALLEL_THRESHOLD if c is not None else PARALLEL_THRESHOLD
-        workers = default_workers() if n >= threshold else 1
+        # Measured on 2 cores: worker processes do not pay for themselves in pure
+        # Python (copying in and out costs what the second core saves), so automatic
+        # parallelism is for the accelerator's threads only; pass workers to force it.
+        workers = default_workers() if c is not None and n >= ACCEL_PARALLEL_THRESHOLD else 1
     if c is not None:
         return _hash_pairs_accel(c.pair_leaves, pairs, workers)
     if workers <= 1 or n < 2 * workers:

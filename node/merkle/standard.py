@@ -284,9 +284,13 @@ class StandardMerkleTree:
 
 
 def _as_pair(value: Sequence[Any]) -> tuple[bytes, bytes]:
+    """A ``(bytes32, bytes32)`` value as two 32-byte ``bytes`` (hex strings accepted)."""
     if not isinstance(value, tuple | list) or len(value) != 2:
         raise InvalidLeafEncodingError("(bytes32, bytes32) values are pairs")
     a, b = value
-    if not (isinstance(a, bytes) and isinstance(b, bytes) and len(a) == 32 and len(b) == 32):
-        raise InvalidLeafEncodingError("(bytes32, bytes32) values are two 32-byte bytes")
-    return (a, b)
+    if type(a) is bytes and type(b) is bytes and len(a) == 32 and len(b) == 32:
+        return (a, b)
+    try:
+        return (to_node(a), to_node(b))
+    except MerkleError as exc:
+        raise InvalidLeafEncodingError(f"(bytes32, bytes32) values: {exc}") from exc
