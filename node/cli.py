@@ -21,7 +21,7 @@ def _bench_proofs(argv: list[str]) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from vntrace.node.server import serve
 
-    return serve(data_dir=args.data_dir)
+    return serve(data_dir=args.data_dir, host=args.host, port=args.port)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -39,8 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run the node on the embedded default")
+    serve = sub.add_parser("serve", help="run the node and its HTTP API (embedded default)")
     serve.add_argument("--data-dir", type=Path, default=None, help="data folder")
+    serve.add_argument("--host", default=None, help="address to listen on (VNTRACE_HOST)")
+    serve.add_argument("--port", type=int, default=None, help="port (VNTRACE_PORT)")
     serve.set_defaults(func=_cmd_serve)
 
     demo = sub.add_parser("demo", help="seed a demo cooperative with anchored records")

@@ -73,6 +73,36 @@ class Settings(BaseSettings):
         "node's own address.",
     )
 
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token of the gateway's administrator (at least 32 characters). "
+        "Unset: an admin API key is issued on first start and written to "
+        "<data_dir>/admin-token (mode 0600).",
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body of most endpoints."
+    )
+    max_batch_body_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body of the batch endpoints (lots, events, verify, rpc).",
+    )
+    max_events_per_request: int = Field(
+        default=1000, ge=1, description="Most events one lot or events request may carry."
+    )
+    max_verify_items: int = Field(
+        default=1000, ge=1, description="Most bundles plus record ids in one verify request."
+    )
+    rate_limit_per_second: float = Field(
+        default=50.0,
+        ge=0,
+        description="Sustained requests per second per API key (or per client address when "
+        "anonymous); 0 turns rate limiting off.",
+    )
+    rate_limit_burst: int = Field(
+        default=200, ge=1, description="Requests a caller may send at once above the rate."
+    )
+
     @model_validator(mode="after")
     def _check_chain(self) -> Settings:
         if self.chain == "rpc" and not self.rpc_url:

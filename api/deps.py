@@ -1,0 +1,78 @@
+"""Dependencies shared by the routes, as ``Annotated`` aliases (the FastAPI template way).
+
+``NodeDep`` is the running :class:`TraceNode`; ``PrincipalDep`` any authenticated
+caller; ``AdminDep`` the administrator (the regulator's operator); ``ProducerDep`` a
+producer's key, resolved to the producer's row. Each refusal is a problem+json 401
+(no or bad token) or 403 (wrong role).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from vntrace.node.config import Settings
+from vntrace.node.service import TraceNode
+from vntrace.node.store.types import Principal, ProducerRow, Role
+
+from . import auth
+from .problems import Problem
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiKey",
+    description="`Authorization: Bearer vnt_...`: a producer's or the administrator's key.",
+)
+
+
+def get_node(request: Request) -> TraceNode:
+    return request.app.state.node
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+NodeDep = Annotated[TraceNode, Depends(get_node)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(401, detail, headers={"WWW-Authenticate": 'Bearer realm="vntrace"'})
+
+
+def get_principal(
+    request: Request,
+    node: NodeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise _unauthorized("this endpoint needs an API key: Authorization: Bearer vnt_...")
+    principal = auth.authenticate(node, credentials.credentials)
+    if principal is None:
+        raise _unauthorized("the API key is unknown or revoked")
+    request.app.state.known_keys.add(principal.key_id)  # rate-limited per key from now on
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_admin(principal: PrincipalDep) -> Principal:
+    if principal.role is not Role.ADMIN:
+        raise Problem(403, "only the administrator may do this")
+    return principal
+
+
+def get_producer(principal: PrincipalDep) -> ProducerRow:
+    if principal.role is not Role.PRODUCER or principal.producer is None:
+        raise Problem(403, "this endpoint needs a producer's API key")
+    if not principal.producer.active:
+        raise Problem(403, "this producer is deactivated")
+    return principal.producer
+
+
+AdminDep = Annotated[Principal, Depends(get_admin)]
+ProducerDep = Annotated[ProducerRow, Depends(get_producer)]

@@ -1,0 +1,35 @@
+"""One router per resource; :data:`ROUTERS` is the order they are mounted in."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from . import (
+    digital_link,
+    epochs,
+    events,
+    health,
+    info,
+    lots,
+    producers,
+    provenance,
+    recall,
+    records,
+    rpc,
+    verification,
+)
+
+ROUTERS: tuple[APIRouter, ...] = (
+    info.router,
+    producers.router,
+    lots.router,
+    events.router,
+    provenance.router,
+    recall.router,
+    records.router,
+    verification.router,
+    epochs.router,
+    digital_link.router,
+    rpc.router,
+    health.router,
+)

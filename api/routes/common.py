@@ -1,0 +1,84 @@
+"""Helpers shared by the lot routes: lot identity with field errors, response pieces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vntrace.node.errors import InvalidInputError
+from vntrace.node.records import RecordError, digital_link_uri, normalize_gtin, validate_lot
+from vntrace.node.records.signing import to_checksum_address
+from vntrace.node.service import Acknowledgement, TraceNode
+from vntrace.node.store.types import ProducerRow
+
+from ..problems import Problem
+from ..schemas.lots import LotWritten, RecordAck
+
+
+def lot_identity(node: TraceNode, gtin: str, lot: str, where: str = "body") -> tuple[str, str]:
+    """Normalised (GTIN-14, lot), refusing each bad part with its own field error."""
+    try:
+        gtin14 = normalize_gtin(gtin)
+    except RecordError as exc:
+        raise _field(where, "gtin", str(exc)) from None
+    if not node.profile.accepts_gtin(gtin14):
+        raise _field(
+            where,
+            "gtin",
+            f"GTIN {gtin14} is not a product of profile {node.profile.id} "
+            f"(its GTINs: {', '.join(node.profile.gtins)})",
+        )
+    try:
+        lot = validate_lot(lot)
+    except RecordError as exc:
+        raise _field(where, "lot", str(exc)) from None
+    return gtin14, lot
+
+
+def _field(where: str, name: str, message: str) -> Problem:
+    return Problem(
+        422, f"{name}: {message}", errors=[{"field": name, "in": where, "message": message}]
+    )
+
+
+def submission_errors(exc: InvalidInputError) -> InvalidInputError:
+    """The service's per-item errors with fields a client can find in its request."""
+    errors: list[dict[str, Any]] = []
+    for err in exc.errors:
+        index = err.get("index")
+        inner = err.get("field") or ""
+        base = f"events[{index}]" if index is not None else "events"
+        item = dict(err)
+        item["field"] = f"{base}.event.{inner}" if inner else base
+        errors.append(item)
+    return InvalidInputError(exc.detail, errors=errors)
+
+
+def lot_written(
+    node: TraceNode,
+    producer: ProducerRow,
+    gtin14: str,
+    lot: str,
+    created: bool,
+    acks: list[Acknowledgement],
+) -> LotWritten:
+    _, _, key = node.lot_identity(gtin14, lot)
+    return LotWritten(
+        gtin=gtin14,
+        lot=lot,
+        lot_key="0x" + key.hex(),
+        digital_link=digital_link_uri(node.settings.base_url, gtin14, lot),
+        producer=to_checksum_address(producer.address),
+        created=created,
+        record_ids=[a.record_id for a in acks],
+        records=[RecordAck.of(a) for a in acks],
+    )
+
+
+def too_many(what: str, count: int, limit: int) -> Problem:
+    return Problem(
+        422,
+        f"{count} {what} in one request; the limit is {limit}: split the batch",
+        slug="too-many-items",
+        title="Too many items",
+        errors=[{"field": what, "message": f"at most {limit} items", "code": "too_long"}],
+    )

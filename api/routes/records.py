@@ -1,0 +1,44 @@
+"""``GET /v1/records/{recordId}`` (status) and ``.../bundle`` (the proof bundle)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from ..deps import NodeDep
+from ..schemas.records import ProofBundle, RecordOut
+
+router = APIRouter(prefix="/v1/records", tags=["records"])
+
+RecordId = Annotated[
+    str,
+    Path(
+        pattern=r"^0x[0-9a-fA-F]{64}$",
+        description="The record's leaf hash, 0x-hex (as returned when it was submitted).",
+    ),
+]
+
+
+@router.get("/{record_id}", response_model=RecordOut)
+def get_record(record_id: RecordId, node: NodeDep) -> RecordOut:
+    """Where a record stands: pending, sealed into an epoch, or anchored (with where)."""
+    bundle = node.bundle(record_id)
+    return RecordOut.model_validate(_summary(bundle))
+
+
+def _summary(bundle: dict[str, Any]) -> dict[str, Any]:
+    keys = ("recordId", "status", "gtin", "lot", "lotKey", "digitalLink", "producer")
+    out = {k: bundle[k] for k in keys}
+    out |= {"receivedAt": bundle["receivedAt"], "epoch": bundle["epoch"]}
+    out |= {"root": bundle["root"], "anchor": bundle["anchor"]}
+    return out
+
+
+@router.get("/{record_id}/bundle", response_model=ProofBundle)
+def get_bundle(record_id: RecordId, node: NodeDep) -> dict[str, Any]:
+    """The record's proof bundle: verify it offline, then check its root on chain.
+
+    A pending record's bundle has no proof yet (`proof`, `root`, `anchor` are null).
+    """
+    return node.bundle(record_id)

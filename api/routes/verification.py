@@ -1,0 +1,64 @@
+"""``POST /v1/verify``: a verdict, with reasons, for each bundle or record id."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from vntrace.node.service import Verdict
+
+from ..body import BATCH, JsonRoute
+from ..deps import NodeDep
+from ..problems import Problem
+from ..schemas.verification import VerifyRequest, VerifyResponse, VerifyResult, VerifySummary
+from .common import too_many
+
+router = APIRouter(prefix="/v1", tags=["verification"], route_class=JsonRoute)
+
+
+def _result(index: int, source: str, verdict: Verdict, fallback_id: str | None) -> VerifyResult:
+    return VerifyResult.model_validate(
+        {
+            "index": index,
+            "source": source,
+            "recordId": verdict.record_id or fallback_id,
+            "status": verdict.status,
+            "reasons": list(verdict.reasons),
+            "details": list(verdict.details),
+            "anchor": verdict.anchor or None,
+        }
+    )
+
+
+@router.post("/verify", response_model=VerifyResponse, openapi_extra=BATCH)
+def verify(body: VerifyRequest, node: NodeDep, request: Request) -> VerifyResponse:
+    """Verify many proof bundles and/or stored records in one call.
+
+    Bundles are checked as sent (signature, digest, leaf, proof), then their roots,
+    producers and lots against the registry on chain. Results come bundles first, then
+    record ids, each with `status` (verified, pending, recalled, failed) and `reasons`.
+    """
+    total = len(body.bundles) + len(body.record_ids)
+    if total == 0:
+        raise Problem(
+            422,
+            "nothing to verify: send bundles and/or recordIds",
+            errors=[{"field": "bundles", "message": "empty", "code": "too_short"}],
+        )
+    limit = node.settings.max_verify_items
+    if total > limit:
+        raise too_many("items", total, limit)
+    results: list[VerifyResult] = []
+    if body.bundles:
+        verdicts = node.verify_bundles(body.bundles)
+        results += [_result(i, "bundle", v, None) for i, v in enumerate(verdicts)]
+    if body.record_ids:
+        verdicts = node.verify_records(body.record_ids)
+        offset = len(body.bundles)
+        results += [
+            _result(offset + i, "recordId", v, rid)
+            for i, (rid, v) in enumerate(zip(body.record_ids, verdicts, strict=True))
+        ]
+    statuses = [r.status for r in results]
+    request.app.state.metrics.add_verdicts(statuses)
+    summary = VerifySummary(**{s: statuses.count(s) for s in set(statuses)})
+    return VerifyResponse(results=results, summary=summary)

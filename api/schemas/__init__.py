@@ -1,0 +1,1 @@
+"""Request and response models of the gateway, one module per resource (camelCase JSON)."""
