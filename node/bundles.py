@@ -9,10 +9,10 @@ offline, by pure functions: the node's gateway and the client SDK run the same c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from vntrace.node.merkle import MerkleError, process_proof, verify_multiproof
 from vntrace.node.records import (
@@ -45,6 +45,13 @@ class Reason(StrEnum):
     LOT_RECALLED = "lot_recalled"
     PRODUCER_NOT_REGISTERED = "producer_not_registered"
     UNKNOWN_RECORD = "unknown_record"
+    CHAIN_MISMATCH = "chain_mismatch"
+    ANCHOR_MISMATCH = "anchor_mismatch"
+
+
+Status = Literal["verified", "pending", "recalled", "failed"]
+
+_SOFT = frozenset({Reason.PENDING, Reason.LOT_RECALLED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +168,71 @@ def check_bundle_offline(
     )
 
 
+class RootFacts(Protocol):
+    """What the registry says about an anchored root (``getAnchor``)."""
+
+    @property
+    def epoch(self) -> int: ...
+
+    @property
+    def revoked(self) -> bool: ...
+
+
+def chain_findings(
+    check: OfflineCheck,
+    root: RootFacts | None,
+    *,
+    producer_active: bool | None,
+    recalled: bool,
+    anchor_claimed: bool = True,
+) -> list[tuple[Reason, str]]:
+    """What the registry's answers mean for a bundle that passed its offline checks.
+
+    ``root`` is the anchor of ``check.root`` (``None``: never anchored);
+    ``producer_active`` is ``None`` when the bundle names no producer. A root the
+    registry does not know is ``pending`` when the bundle does not claim an anchor yet
+    (sealed, transaction in flight) and ``root_not_anchored`` when it does: claiming
+    less can only make a verdict weaker, never turn it into ``verified``. Pure, so the
+    node's batch verification and the SDK's independent one reach the same verdict
+    from the same chain facts.
+    """
+    out: list[tuple[Reason, str]] = []
+    if root is None and not anchor_claimed:
+        out.append((Reason.PENDING, "the epoch is sealed; its root is not anchored yet"))
+    elif root is None:
+        out.append((Reason.ROOT_NOT_ANCHORED, "the root is not anchored in the registry"))
+    else:
+        if root.revoked:
+            out.append((Reason.ROOT_REVOKED, "the root was revoked in the registry"))
+        if check.epoch is not None and check.epoch != root.epoch:
+            out.append((Reason.EPOCH_MISMATCH, f"the root is epoch {root.epoch} on chain"))
+    if producer_active is False:
+        out.append(
+            (
+                Reason.PRODUCER_NOT_REGISTERED,
+                "the producer is not an active producer in the registry",
+            )
+        )
+    if recalled:
+        out.append((Reason.LOT_RECALLED, "the lot was recalled"))
+    return out
+
+
+def verdict_status(reasons: Iterable[Reason | str]) -> Status:
+    """The verdict of a set of failed checks.
+
+    ``verified`` when nothing failed; ``failed`` when anything but "pending" or "lot
+    recalled" failed; else ``recalled`` when the lot was recalled (it dominates pending
+    records of the same lot), else ``pending``.
+    """
+    found = {Reason(r) for r in reasons}
+    if not found:
+        return "verified"
+    if found - _SOFT:
+        return "failed"
+    return "recalled" if Reason.LOT_RECALLED in found else "pending"
+
+
 def check_lot_multiproof(
     root: bytes | str, leaves: list[bytes | str], proof: list[bytes | str], flags: list[bool]
 ) -> bool:
@@ -176,6 +248,10 @@ __all__ = [
     "ProofChecker",
     "OfflineCheck",
     "Reason",
+    "RootFacts",
+    "Status",
+    "chain_findings",
     "check_bundle_offline",
     "check_lot_multiproof",
+    "verdict_status",
 ]

@@ -1,4 +1,6 @@
-"""The ``vntrace`` command line: ``serve``, ``demo`` and ``bench``.
+"""The ``vntrace`` command line: ``serve``, ``demo`` and ``bench``, plus the SDK's
+commands for people (``key``, ``producer``, ``lot``, ``events``, ``verify``: see
+``vntrace.client.cli``).
 
 Each subcommand imports its machinery only when it runs, so ``vntrace --help`` stays
 instant and a buyer's SDK commands never load the node's weight.
@@ -59,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     proofs.add_argument("bench_args", nargs=argparse.REMAINDER)
+
+    from vntrace.client.cli import add_commands  # light: its handlers import the SDK
+
+    add_commands(sub)
     return parser
 
 

@@ -60,6 +60,15 @@ class Settings(BaseSettings):
         default=10_000, ge=1, description="Seal as soon as this many records are pending."
     )
 
+    identity_passphrase: SecretStr | None = Field(
+        default=None,
+        description="Passphrase encrypting the node's Ed25519 identity key on disk.",
+    )
+    vault_keys: SecretStr | None = Field(
+        default=None,
+        description="AES-256 keys for confidential field values, 'kid:hex64[,kid:hex64...]'; "
+        "the last one encrypts new values. Default: a key created in <data_dir>/vault-keys.",
+    )
     fault_points: str | None = Field(
         default=None,
         description="Test only: crash points for fault injection (see vntrace.node.faults).",

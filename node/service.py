@@ -25,6 +25,7 @@ from eth_account import Account
 
 from vntrace.node import bundles
 from vntrace.node.anchoring import AnchoredRoots, AnchoringLoop, AnchoringPipeline, EpochPolicy
+from vntrace.node.anchoring.leader import leadership_for
 from vntrace.node.bundles import BUNDLE_VERSION, Reason
 from vntrace.node.chain import ChainBackend, ChainError, ContractRevertError, open_backend
 from vntrace.node.chain.keys import load_account
@@ -38,12 +39,15 @@ from vntrace.node.errors import (
     UnavailableError,
 )
 from vntrace.node.faults import FaultPlan
+from vntrace.node.identity import NodeIdentity, b64url
 from vntrace.node.merkle import BatchVerifier
 from vntrace.node.profile import Profile, load_profile
+from vntrace.node.receipts import issue_receipt
 from vntrace.node.records import (
     EventValidationError,
     RecordError,
     canonicalize,
+    check_disclosure,
     digital_link_uri,
     lot_key,
     normalize_gtin,
@@ -55,6 +59,7 @@ from vntrace.node.records.signing import address_bytes, to_checksum_address
 from vntrace.node.store import Store
 from vntrace.node.store import errors as store_errors
 from vntrace.node.store.types import LotRow, NewRecord, ProducerRow, RecordRow
+from vntrace.node.vault import Vault, VaultError
 
 log = logging.getLogger("vntrace.node")
 
@@ -66,6 +71,8 @@ class Submission:
     event: dict[str, Any]
     salt: str | bytes
     signature: str | bytes
+    disclosures: dict[str, dict[str, Any]] | None = None
+    """Private fields opened: ``{path: {"value": ..., "salt": "0x.."}}`` (kept sealed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +85,8 @@ class Acknowledgement:
     status: str
     duplicate: bool
     anchor_deadline: datetime
+    receipt: dict[str, Any] | None = None
+    """Signed by the node's Ed25519 identity (``vntrace.node.receipts``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +128,26 @@ def _hex(data: bytes | None) -> str | None:
     return None if data is None else "0x" + data.hex()
 
 
+def _secret(value: Any) -> str | None:
+    return None if value is None else value.get_secret_value()
+
+
+def _open_vault(settings: Settings) -> Vault:
+    """The keyring from settings, or a key file created once in the data folder (0600)."""
+    spec = _secret(settings.vault_keys)
+    if spec:
+        return Vault.from_spec(spec)
+    path = Path(settings.data_dir) / "vault-keys"
+    if not path.exists():
+        import os
+        import secrets
+
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(f"k1:{secrets.token_hex(32)}\n")
+    return Vault.from_spec(path.read_text().strip())
+
+
 def _open_chain(settings: Settings) -> ChainBackend:
     admin = Account.from_key(settings.admin_key.get_secret_value()) if settings.admin_key else None
     if settings.chain == "embedded":
@@ -153,11 +182,17 @@ class TraceNode:
         store: Store,
         chain: ChainBackend,
         profile: Profile,
+        identity: NodeIdentity | None = None,
+        vault: Vault | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.chain = chain
         self.profile = profile
+        self.identity = identity or NodeIdentity.load_or_create(
+            Path(settings.data_dir), _secret(settings.identity_passphrase)
+        )
+        self.vault = vault or _open_vault(settings)
         self.faults = FaultPlan(settings.fault_points)
         store.fault_hook = self.faults.hit
         self.pipeline = AnchoringPipeline(
@@ -167,7 +202,9 @@ class TraceNode:
             confirmations=settings.confirmations if settings.chain == "rpc" else None,
             faults=self.faults,
         )
-        self.loop = AnchoringLoop(self.pipeline)
+        # Several processes may share the database: only the holder of the anchorer lock
+        # (PostgreSQL advisory lock, or a file lock beside SQLite) steps the pipeline.
+        self.loop = AnchoringLoop(self.pipeline, leadership=leadership_for(store))
         self.roots = AnchoredRoots(chain)
 
     @classmethod
@@ -181,7 +218,43 @@ class TraceNode:
         except BaseException:
             store.close()
             raise
-        return cls(settings, store, chain, profile)
+        try:
+            node = cls(settings, store, chain, profile)
+            node.publish_identity()
+        except BaseException:
+            chain.close()
+            store.close()
+            raise
+        return node
+
+    def publish_identity(self) -> None:
+        """Record the node's Ed25519 key in its anchorer metadata on chain, if not there.
+
+        Best effort: an operator without the anchorer role (yet) or a chain outage is
+        logged, and the well-known document still serves the key.
+        """
+        wanted = self.identity.anchorer_metadata(self.chain.chain_id, self.chain.registry_address)
+        try:
+            operator = self.chain.operator_address
+            if (
+                self.chain.is_anchorer(operator)
+                and self.chain.anchorer_metadata(operator) != wanted
+            ):
+                self.chain.set_anchorer_metadata(wanted)
+        except ChainError as exc:
+            log.warning("could not publish the node identity on chain: %s", exc)
+
+    def identity_document(self) -> dict[str, Any]:
+        """The well-known document: who this node is and how to check its receipts."""
+        return {
+            "nodeId": self.identity.node_id,
+            "ed25519": b64url(self.identity.public_key),
+            "jwk": self.identity.public_jwk(),
+            "chainId": self.chain.chain_id,
+            "registry": self.chain.registry_address,
+            "operator": self.chain.operator_address,
+            "receipts": "Ed25519 over RFC 8785 JSON of the receipt without 'signature'",
+        }
 
     def start(self) -> None:
         """Start anchoring in the background."""
@@ -302,6 +375,10 @@ class TraceNode:
             except RecordError as exc:
                 errors.append({"index": i, "field": "", "message": str(exc)})
                 continue
+            sealed, problems = self._seal_disclosures(rec.leaf, rec.event, sub.disclosures)
+            if problems:
+                errors += [{"index": i, **p} for p in problems]
+                continue
             new.append(
                 NewRecord(
                     leaf=rec.leaf,
@@ -311,6 +388,8 @@ class TraceNode:
                     salt=rec.salt,
                     event_json=canonicalize(rec.event),
                     signature=rec.signature,
+                    sealed_disclosures=sealed,
+                    disclosures_key_id=self.vault.active if sealed else None,
                 )
             )
         if errors:
@@ -326,18 +405,70 @@ class TraceNode:
             raise UnavailableError(str(exc)) from exc
         except store_errors.ConflictError as exc:
             raise ConflictError(str(exc)) from exc
-        deadline = timedelta(seconds=self.settings.epoch_seconds * 2 + 30)
-        return [
-            Acknowledgement(
-                record_id=_hex(r.leaf) or "",
-                lot_key=lot_row.lot_key,
-                received_at=r.received_at,
-                status=r.status.value,
-                duplicate=r.leaf in before,
-                anchor_deadline=r.received_at + deadline,
-            )
-            for r in rows
-        ]
+        return [self._acknowledge(r, lot_row.lot_key, r.leaf in before) for r in rows]
+
+    def anchor_deadline(self, received_at: datetime) -> datetime:
+        """When the node promises a record received at ``received_at`` is anchored."""
+        return received_at + timedelta(seconds=self.settings.epoch_seconds * 2 + 30)
+
+    def _acknowledge(self, row: RecordRow, lot_key_: bytes, duplicate: bool) -> Acknowledgement:
+        deadline = self.anchor_deadline(row.received_at)
+        receipt = issue_receipt(
+            self.identity,
+            leaf=row.leaf,
+            lot_key=lot_key_,
+            received_at=row.received_at,
+            anchor_deadline=deadline,
+            chain_id=self.chain.chain_id,
+            registry=self.chain.registry_address,
+        )
+        return Acknowledgement(
+            record_id=_hex(row.leaf) or "",
+            lot_key=lot_key_,
+            received_at=row.received_at,
+            status=row.status.value,
+            duplicate=duplicate,
+            anchor_deadline=deadline,
+            receipt=receipt,
+        )
+
+    def _seal_disclosures(
+        self, leaf: bytes, event: dict[str, Any], disclosures: dict[str, Any] | None
+    ) -> tuple[bytes | None, list[dict[str, Any]]]:
+        """Check opened private fields against their commitments, then seal them."""
+        if not disclosures:
+            return None, []
+        if not isinstance(disclosures, dict):
+            return None, [{"field": "disclosures", "message": "must be an object"}]
+        problems: list[dict[str, Any]] = []
+        for path, opened in disclosures.items():
+            ok = isinstance(opened, dict) and "value" in opened and "salt" in opened
+            try:
+                ok = ok and check_disclosure(event, path, opened["value"], opened["salt"])
+            except RecordError:
+                ok = False
+            if not ok:
+                problems.append(
+                    {
+                        "field": f"disclosures.{path}",
+                        "message": "value and salt do not open the event's commitment",
+                        "code": "disclosure_mismatch",
+                    }
+                )
+        if problems:
+            return None, problems
+        return self.vault.encrypt(canonicalize(disclosures), leaf), []
+
+    def disclosures(self, record_id: str) -> dict[str, Any]:
+        """A record's confidential values and salts (for authorised readers only)."""
+        row = self.record(record_id)
+        sealed = self.store.get_sealed_disclosures(row.leaf)
+        if sealed is None:
+            return {}
+        try:
+            return parse_json(self.vault.decrypt(sealed[1], row.leaf).decode())
+        except VaultError as exc:
+            raise UnavailableError(f"confidential values cannot be opened: {exc}") from exc
 
     # -- reading -------------------------------------------------------------------------
 
@@ -547,25 +678,18 @@ class TraceNode:
     ) -> Verdict:
         assert check.root is not None and check.lot_key is not None
         try:
-            state = view.roots.get(check.root)
-            if state is None:
-                reasons.append(Reason.ROOT_NOT_ANCHORED)
-                details.append("the root is not anchored in the registry")
-            else:
-                if state.revoked:
-                    reasons.append(Reason.ROOT_REVOKED)
-                    details.append("the root was revoked in the registry")
-                if check.epoch is not None and check.epoch != state.epoch:
-                    reasons.append(Reason.EPOCH_MISMATCH)
-                    details.append(f"the root is epoch {state.epoch} on chain")
-            if check.producer and not view.producer_ok(check.producer):
-                reasons.append(Reason.PRODUCER_NOT_REGISTERED)
-                details.append("the producer is not an active producer in the registry")
-            if view.recalled(check.lot_key):
-                reasons.append(Reason.LOT_RECALLED)
-                details.append("the lot was recalled")
+            findings = bundles.chain_findings(
+                check,
+                view.roots.get(check.root),
+                producer_active=view.producer_ok(check.producer) if check.producer else None,
+                recalled=view.recalled(check.lot_key),
+                anchor_claimed=anchor is not None,
+            )
         except ChainError as exc:
             raise UnavailableError(f"the chain could not be read: {exc}") from exc
+        for reason, detail in findings:
+            reasons.append(reason)
+            details.append(detail)
         return _verdict(reasons, details, check, anchor)
 
     # -- helpers ---------------------------------------------------------------------------
@@ -601,14 +725,7 @@ def _verdict(
 ) -> Verdict:
     rid = _hex(check.leaf)
     names = tuple(r.value for r in reasons)
-    if not reasons:
-        status = "verified"
-    elif set(reasons) == {Reason.PENDING}:
-        status = "pending"
-    elif set(reasons) == {Reason.LOT_RECALLED}:
-        status = "recalled"
-    else:
-        status = "failed"
+    status = bundles.verdict_status(reasons)
     return Verdict(status, names, tuple(details), rid, anchor if isinstance(anchor, dict) else None)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from . import (
+    auditors,
     digital_link,
     epochs,
     events,
@@ -21,7 +22,9 @@ from . import (
 
 ROUTERS: tuple[APIRouter, ...] = (
     info.router,
+    info.well_known,
     producers.router,
+    auditors.router,
     lots.router,
     events.router,
     provenance.router,

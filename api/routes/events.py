@@ -46,7 +46,7 @@ def append_events(
     metrics = request.app.state.metrics
 
     def action() -> tuple[int, BaseModel]:
-        subs = [Submission(e.event, e.salt, e.signature) for e in body.events]
+        subs = [Submission(e.event, e.salt, e.signature, e.disclosures) for e in body.events]
         try:
             acks = node.submit(producer, gtin14, lot, subs)
         except InvalidInputError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from ..deps import NodeDep, PrincipalDep
@@ -11,6 +13,14 @@ from ..schemas.producers import ProducerOut
 from ..version import package_version
 
 router = APIRouter(prefix="/v1", tags=["node"])
+well_known = APIRouter(tags=["node"])
+
+
+@well_known.get("/.well-known/vntrace-node.json")
+def get_identity(node: NodeDep) -> dict[str, Any]:
+    """The node's identity: its id and Ed25519 public key (also recorded on chain in its
+    anchorer metadata), to check the intake receipts it signs."""
+    return node.identity_document()
 
 
 @router.get("/info", response_model=NodeInfo)

@@ -57,7 +57,7 @@ def register_lot(
         _, created = node.register_lot(producer, gtin14, lot)
         acks = []
         if body.events:
-            subs = [Submission(e.event, e.salt, e.signature) for e in body.events]
+            subs = [Submission(e.event, e.salt, e.signature, e.disclosures) for e in body.events]
             try:
                 acks = node.submit(producer, gtin14, lot, subs)
             except InvalidInputError as exc:

@@ -6,7 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from ..deps import NodeDep
+from vntrace.node.errors import ForbiddenError
+from vntrace.node.store.types import Role
+
+from ..deps import NodeDep, PrincipalDep
 from ..schemas.records import ProofBundle, RecordOut
 
 router = APIRouter(prefix="/v1/records", tags=["records"])
@@ -42,3 +45,14 @@ def get_bundle(record_id: RecordId, node: NodeDep) -> dict[str, Any]:
     A pending record's bundle has no proof yet (`proof`, `root`, `anchor` are null).
     """
     return node.bundle(record_id)
+
+
+@router.get("/{record_id}/disclosures")
+def get_disclosures(record_id: RecordId, node: NodeDep, principal: PrincipalDep) -> dict[str, Any]:
+    """The record's confidential values and their salts, for an auditor, the admin or the
+    record's own producer; check them against the event's commitments."""
+    row = node.record(record_id)
+    own = principal.producer is not None and principal.producer.id == row.producer_id
+    if principal.role not in (Role.AUDITOR, Role.ADMIN) and not own:
+        raise ForbiddenError("only an auditor, the admin or the record's producer may read this")
+    return {"recordId": record_id, "disclosures": node.disclosures(record_id)}

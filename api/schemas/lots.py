@@ -34,6 +34,11 @@ class SignedEvent(RequestModel):
     signature: Signature = Field(
         description="EIP-712 Record(bytes32 lot, bytes32 digest) by the producer's key."
     )
+    disclosures: dict[str, dict[str, Any]] | None = Field(
+        default=None,
+        description="Private fields opened for the node to keep sealed: "
+        '{path: {"value": ..., "salt": "0x.."}}; each must open the event\'s commitment.',
+    )
 
 
 class LotCreate(RequestModel):
@@ -68,6 +73,11 @@ class RecordAck(ApiModel):
     duplicate: bool = Field(description="True when this exact record was already stored.")
     received_at: datetime
     anchor_deadline: datetime = Field(description="When the node promises it is anchored.")
+    receipt: dict[str, Any] | None = Field(
+        default=None,
+        description="The intake receipt, signed by the node's Ed25519 key "
+        "(see /.well-known/vntrace-node.json): keep it to audit the node.",
+    )
 
     @classmethod
     def of(cls, ack: Acknowledgement) -> RecordAck:
@@ -77,6 +87,7 @@ class RecordAck(ApiModel):
             duplicate=ack.duplicate,
             received_at=ack.received_at,
             anchor_deadline=ack.anchor_deadline,
+            receipt=ack.receipt,
         )
 
 

@@ -12,7 +12,7 @@ from .base import StoreBase, check_bytes
 from .clock import from_ms, to_ms
 from .engine import insert_ignore
 from .errors import ConflictError, InvalidInputError, NotFoundError
-from .schema import lots, records
+from .schema import disclosures, lots, records
 from .types import LotRow, NewRecord, RecordRow, RecordStatus
 
 __all__ = ["LotsMixin"]
@@ -36,21 +36,25 @@ class LotsMixin(StoreBase):
             raise InvalidInputError("a lot needs a GTIN and a lot number")
 
         def tx(conn: Connection) -> tuple[LotRow, bool]:
-            res = conn.execute(
-                insert_ignore(conn, lots, ["lot_key"]).values(
+            # RETURNING tells "inserted" from "already there" on both backends (rowcount
+            # does not: psycopg reports -1 for an INSERT with RETURNING).
+            inserted = conn.execute(
+                insert_ignore(conn, lots, ["lot_key"])
+                .values(
                     lot_key=lot_key,
                     gtin=gtin,
                     lot_number=lot_number,
                     producer_id=producer_id,
                     created_at=self._now_ms(),
                 )
-            )
+                .returning(lots.c.id)
+            ).first()
             row = _lot_or_raise(conn, lot_key)
             if row.producer_id != producer_id:
                 raise ConflictError("the lot belongs to another producer")
             if (row.gtin, row.lot_number) != (gtin, lot_number):
                 raise ConflictError("the lot key is stored with another GTIN or lot number")
-            return row, res.rowcount == 1
+            return row, inserted is not None
 
         return self._write(tx, "create lot")
 
@@ -111,8 +115,22 @@ class LotsMixin(StoreBase):
         for leaf, values in checked:
             batch.setdefault(leaf, values)
 
+        sealed = [
+            {"leaf": r.leaf, "key_id": r.disclosures_key_id, "sealed": r.sealed_disclosures}
+            for r in new
+            if r.sealed_disclosures is not None
+        ]
+        if any(not d["key_id"] for d in sealed):
+            raise InvalidInputError("sealed disclosures need the id of their key")
+
         def tx(conn: Connection) -> list[RecordRow]:
             conn.execute(insert_ignore(conn, records, ["leaf"]), list(batch.values()))
+            if sealed:
+                now = self._now_ms()
+                conn.execute(
+                    insert_ignore(conn, disclosures, ["leaf"]),
+                    [{**d, "created_at": now} for d in sealed],
+                )
             self._hook("add_records:inserted")
             stored = _records_by_leaves(conn, list(batch))
             return [stored[leaf] for leaf in leaves]
@@ -132,6 +150,17 @@ class LotsMixin(StoreBase):
             "received_at": to_ms(received),
             "status": RecordStatus.PENDING.value,
         }
+
+    def get_sealed_disclosures(self, leaf: bytes) -> tuple[str, bytes] | None:
+        """``(key_id, sealed blob)`` of a record's confidential fields, if it has any."""
+        leaf = check_bytes("leaf", leaf, 32)
+        stmt = select(disclosures.c.key_id, disclosures.c.sealed).where(disclosures.c.leaf == leaf)
+
+        def tx(conn: Connection) -> tuple[str, bytes] | None:
+            row = conn.execute(stmt).first()
+            return None if row is None else (row.key_id, bytes(row.sealed))
+
+        return self._read(tx, "get disclosures")
 
     def get_record(self, leaf: bytes) -> RecordRow | None:
         leaf = check_bytes("leaf", leaf, 32)

@@ -191,3 +191,12 @@ kv = Table(
     Column("value", Text, nullable=False),
     Column("updated_at", Ms, nullable=False),
 )
+
+disclosures = Table(
+    "disclosures",
+    metadata,
+    Column("leaf", LargeBinary(32), ForeignKey("records.leaf"), primary_key=True),
+    Column("key_id", String(32), nullable=False, index=True),
+    Column("sealed", LargeBinary, nullable=False),
+    Column("created_at", Ms, nullable=False),
+)

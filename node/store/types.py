@@ -129,6 +129,9 @@ class NewRecord:
     signature: bytes
     received_at: datetime | None = None
     """Node time of intake; ``None`` lets the store stamp it at commit."""
+    sealed_disclosures: bytes | None = None
+    """Private field values and salts, sealed by the vault (stored in the same commit)."""
+    disclosures_key_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from sqlalchemy import Connection, inspect, text
 
@@ -46,10 +48,10 @@ def test_migrating_an_empty_database_gives_the_current_schema(store_url: str) ->
         engine.dispose()
 
 
-def test_migrated_shape_matches_schema_py(tmp_path) -> None:
+def test_migrated_shape_matches_schema_py(new_store_url: Callable[[], str]) -> None:
     """Drift check: migrations applied from empty == tables created from schema.py."""
-    a = create_store_engine(f"sqlite:///{tmp_path}/a.db")
-    b = create_store_engine(f"sqlite:///{tmp_path}/b.db")
+    a = create_store_engine(new_store_url())
+    b = create_store_engine(new_store_url())
     try:
         migrate(a)
         with b.begin() as conn:
@@ -103,25 +105,29 @@ def test_refuses_an_unknown_history(store_url: str) -> None:
         engine.dispose()
 
 
+NEXT = len(MIGRATIONS) + 1
+
+
 def test_each_migration_is_its_own_transaction(store_url: str) -> None:
     def broken(conn: Connection) -> None:
         conn.execute(text("CREATE TABLE half_done (x INTEGER)"))
-        raise RuntimeError("migration 2 failed halfway")
+        raise RuntimeError("the next migration failed halfway")
 
     engine = create_store_engine(store_url)
     try:
         with pytest.raises(RuntimeError, match="halfway"):
-            migrate(engine, migrations=[*MIGRATIONS, Migration(2, "broken", broken)])
+            migrate(engine, migrations=[*MIGRATIONS, Migration(NEXT, "broken", broken)])
         names = inspect(engine).get_table_names()
         assert "half_done" not in names  # rolled back with its failed migration
-        assert set(names) >= TABLES  # migration 1 stayed committed
+        assert set(names) >= TABLES  # the earlier migrations stayed committed
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT max(version) FROM schema_migrations")).scalar() == 1
+            version = conn.execute(text("SELECT max(version) FROM schema_migrations")).scalar()
+            assert version == NEXT - 1
 
         def fixed(conn: Connection) -> None:
             conn.execute(text("CREATE TABLE half_done (x INTEGER)"))
 
-        assert migrate(engine, migrations=[*MIGRATIONS, Migration(2, "fixed", fixed)]) == [2]
+        assert migrate(engine, migrations=[*MIGRATIONS, Migration(NEXT, "fixed", fixed)]) == [NEXT]
     finally:
         engine.dispose()
 
@@ -130,7 +136,7 @@ def test_migrations_must_be_numbered_in_order(store_url: str) -> None:
     engine = create_store_engine(store_url)
     try:
         with pytest.raises(ValueError):
-            migrate(engine, migrations=[Migration(2, "x", lambda c: None)])
+            migrate(engine, migrations=[Migration(NEXT, "x", lambda c: None)])
     finally:
         engine.dispose()
 

@@ -1,0 +1,131 @@
+"""The registry facts a verification needs, read in one JSON-RPC batch per registry.
+
+:class:`Needs` collects what jobs ask (roots, lots, producers, anchor receipts) and
+builds the calls; :class:`Snapshot` holds the decoded answers. :class:`Pins` is what
+the caller trusts (registry, chain id) from a source other than the gateway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from vntrace.node.bundles import Reason
+
+from .chain import (
+    AnchorFacts,
+    ProducerFacts,
+    RecallFacts,
+    RegistryCodec,
+    RpcCall,
+    chain_id_call,
+    code_call,
+    parse_quantity,
+    receipt_call,
+)
+
+Finding = tuple[Reason, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Pins:
+    """What the caller trusts: a registry address and chain id from an outside source."""
+
+    registry: str | None = None
+    chain_id: int | None = None
+
+    def findings(self, chain_id: Any, registry: Any) -> list[Finding]:
+        out: list[Finding] = []
+        if self.chain_id is not None and chain_id != self.chain_id:
+            out.append(
+                (Reason.CHAIN_MISMATCH, f"chain {chain_id}, not the trusted chain {self.chain_id}")
+            )
+        if self.registry is not None and str(registry).lower() != self.registry.lower():
+            out.append(
+                (
+                    Reason.CHAIN_MISMATCH,
+                    f"registry {registry}, not the trusted registry {self.registry}",
+                )
+            )
+        return out
+
+
+@dataclass(slots=True)
+class Needs:
+    """The registry facts one or more jobs need, read in one JSON-RPC batch."""
+
+    chain_id: int
+    registry: str
+    roots: set[bytes] = field(default_factory=set)
+    lots: set[bytes] = field(default_factory=set)
+    producers: set[str] = field(default_factory=set)
+    receipts: set[str] = field(default_factory=set)
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return self.chain_id, self.registry
+
+    def merge(self, other: Needs) -> None:
+        self.roots |= other.roots
+        self.lots |= other.lots
+        self.producers |= other.producers
+        self.receipts |= other.receipts
+
+    def calls(self) -> tuple[list[RpcCall], list[tuple[str, Any]]]:
+        """The calls, and what each answers (for :meth:`snapshot`)."""
+        codec = RegistryCodec(self.registry)
+        calls = [chain_id_call(), code_call(self.registry)]
+        tags: list[tuple[str, Any]] = [("chainId", None), ("code", None)]
+        for root in sorted(self.roots):
+            calls.append(codec.get_anchor(root))
+            tags.append(("anchor", root))
+        for key in sorted(self.lots):
+            calls.append(codec.get_recall(key))
+            tags.append(("recall", key))
+        for address in sorted(self.producers):
+            calls.append(codec.get_producer(address))
+            tags.append(("producer", address))
+        for tx in sorted(self.receipts):
+            calls.append(receipt_call(tx))
+            tags.append(("receipt", tx))
+        return calls, tags
+
+    def snapshot(self, tags: list[tuple[str, Any]], results: list[Any]) -> Snapshot:
+        """Decode the answers; registry calls only count when the chain and code match."""
+        snap = Snapshot(rpc_chain_id=parse_quantity(results[0], "eth_chainId"))
+        code = str(results[1] or "0x")
+        if snap.rpc_chain_id != self.chain_id:
+            snap.problem = (
+                f"the JSON-RPC serves chain {snap.rpc_chain_id}, the record is for chain "
+                f"{self.chain_id}"
+            )
+            return snap
+        if code in ("0x", "0x0", ""):
+            snap.problem = f"no contract at the registry address {self.registry} on this chain"
+            return snap
+        codec = RegistryCodec(self.registry)
+        for (kind, arg), result in zip(tags[2:], results[2:], strict=True):
+            if kind == "anchor":
+                snap.anchors[arg] = codec.anchor(arg, result)
+            elif kind == "recall":
+                snap.recalls[arg] = codec.recall(arg, result)
+            elif kind == "producer":
+                snap.producers[arg] = codec.producer(arg, result)
+            else:
+                snap.receipts[arg] = result
+        return snap
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """The registry's answers for one :class:`Needs`."""
+
+    rpc_chain_id: int
+    problem: str | None = None
+    anchors: dict[bytes, AnchorFacts | None] = field(default_factory=dict)
+    recalls: dict[bytes, RecallFacts | None] = field(default_factory=dict)
+    producers: dict[str, ProducerFacts] = field(default_factory=dict)
+    receipts: dict[str, Any] = field(default_factory=dict)
+
+
+__all__ = ["Finding", "Needs", "Pins", "Snapshot"]

@@ -1,0 +1,102 @@
+"""What the people commands print: a progress line for uploads, readable verdicts.
+
+No third-party progress library: one line on stderr, redrawn in place on a terminal
+and printed once per batch otherwise (so CI logs stay readable).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import UTC, datetime
+from typing import TextIO
+
+from .results import VerificationResult
+
+LABELS = {
+    "verified": "VERIFIED",
+    "pending": "PENDING",
+    "recalled": "RECALLED",
+    "failed": "FAILED",
+}
+
+
+class ProgressLine:
+    """``progress(done, total)`` callback drawing ``uploading 1200/5000 events (24%)``."""
+
+    def __init__(self, what: str = "events", stream: TextIO | None = None) -> None:
+        self.what = what
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.started = time.monotonic()
+        self._drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        pct = 100 * done // total if total else 100
+        line = f"uploading {done}/{total} {self.what} ({pct}%), {done / elapsed:,.0f}/s"
+        if self.tty:
+            self.stream.write("\r\x1b[2K" + line)
+            self._drawn = True
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _short(value: str | None, keep: int = 10) -> str:
+    if not value:
+        return "-"
+    return value if len(value) <= keep + 6 else f"{value[:keep]}…{value[-4:]}"
+
+
+def _when(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def render(result: VerificationResult, *, what: str | None = None) -> str:
+    """A few lines for people: the verdict first, then why and what the chain says."""
+    if what is None:
+        if result.records or (result.lot and not result.record_id):
+            what = f"lot {result.lot} (GTIN {result.gtin})"
+        else:
+            what = f"record {result.record_id}" if result.record_id else "document"
+    lines = [f"{LABELS.get(result.status, result.status.upper())}  {what}"]
+    for reason, detail in zip(result.reasons, result.details, strict=True):
+        lines.append(f"  - {reason}: {detail}")
+    if result.producer:
+        lines.append(f"  producer  {result.producer}")
+    if result.records:
+        counts: dict[str, int] = {}
+        for r in result.records:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        lines.append(f"  records   {len(result.records)}: {summary}")
+    anchors = [result.anchor] if result.anchor else []
+    seen = set()
+    for r in result.records:
+        if r.anchor and r.anchor.root not in seen:
+            seen.add(r.anchor.root)
+            anchors.append(r.anchor)
+    for a in anchors:
+        where = f", tx {_short(a.tx_hash)} block {a.block_number}" if a.tx_hash else ""
+        revoked = " REVOKED" if a.revoked else ""
+        lines.append(
+            f"  anchored  epoch {a.epoch}, root {_short(a.root)}, {_when(a.timestamp)}"
+            f"{where}{revoked}"
+        )
+    if result.recall:
+        lines.append(
+            f"  recalled  {_when(result.recall.timestamp)} by {_short(result.recall.recalled_by)}:"
+            f" {result.recall.reason}"
+        )
+    if result.chain_id is not None:
+        lines.append(f"  chain     {result.chain_id}, registry {result.registry}")
+    return "\n".join(lines)
+
+
+__all__ = ["LABELS", "ProgressLine", "render"]

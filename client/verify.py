@@ -1,0 +1,235 @@
+"""Independent verification of proof bundles and lot provenance.
+
+Every check is done here, by the caller's machine: the digest is recomputed from the
+salt and the event (RFC 8785), the leaf from the lot key and the digest, the root from
+the proof (or the lot's multiproof), the producer from the EIP-712 signature. Then the
+registry itself is read over JSON-RPC (``eth_call``): is the root anchored, in the
+claimed epoch, not revoked; is the lot recalled; is the producer registered and active;
+does the claimed anchor transaction exist and anchor this root. The gateway's own
+``status`` and verdicts are never read.
+
+The JSON-RPC can be the node's ``/rpc`` or any node of the same chain. Whoever runs
+that endpoint is trusted for chain state; pass ``expected_registry`` (and
+``expected_chain_id``) from a source you trust, e.g. the regulator's publication, so a
+bundle pointing at some other contract fails with ``chain_mismatch``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import httpx
+
+from ._checks import BundleJob, ProvenanceJob
+from ._facts import Needs, Pins
+from .chain import AsyncChainReader, ChainReader
+from .errors import ConfigurationError
+from .results import ChainAnchor, VerificationResult
+
+
+class _Job(Protocol):
+    needs: Needs | None
+
+    def finish(self, snap: Any) -> VerificationResult: ...
+
+
+def _groups(jobs: Sequence[_Job]) -> dict[tuple[int, str], Needs]:
+    groups: dict[tuple[int, str], Needs] = {}
+    for job in jobs:
+        if job.needs is None:
+            continue
+        have = groups.get(job.needs.key)
+        if have is None:
+            groups[job.needs.key] = Needs(job.needs.chain_id, job.needs.registry)
+            have = groups[job.needs.key]
+        have.merge(job.needs)
+    return groups
+
+
+def _run(jobs: Sequence[_Job], reader: ChainReader) -> list[VerificationResult]:
+    snaps = {}
+    for key, needs in _groups(jobs).items():
+        calls, tags = needs.calls()
+        snaps[key] = needs.snapshot(tags, reader.execute(calls))
+    return [job.finish(snaps.get(job.needs.key) if job.needs else None) for job in jobs]
+
+
+async def _arun(jobs: Sequence[_Job], reader: AsyncChainReader) -> list[VerificationResult]:
+    groups = list(_groups(jobs).items())
+    planned = [needs.calls() for _, needs in groups]
+    answers = await asyncio.gather(*(reader.execute(calls) for calls, _ in planned))
+    snaps = {
+        key: needs.snapshot(tags, results)
+        for (key, needs), (_, tags), results in zip(groups, planned, answers, strict=True)
+    }
+    return [job.finish(snaps.get(job.needs.key) if job.needs else None) for job in jobs]
+
+
+def _reader_url(rpc_url: str | None, reader: object | None) -> str:
+    if reader is None and not rpc_url:
+        raise ConfigurationError(
+            "verification reads the chain: pass rpc_url (the node's /rpc or any JSON-RPC "
+            "of the same chain) or a reader"
+        )
+    return rpc_url or ""
+
+
+def _bundle_jobs(
+    bundles: Sequence[Any], pins: Pins, record_ids: Sequence[str | None] | None
+) -> list[BundleJob]:
+    ids = list(record_ids) if record_ids is not None else [None] * len(bundles)
+    return [BundleJob(b, pins, rid) for b, rid in zip(bundles, ids, strict=True)]
+
+
+def verify_bundles(
+    bundles: Sequence[Any],
+    *,
+    rpc_url: str | None = None,
+    reader: ChainReader | None = None,
+    expected_registry: str | None = None,
+    expected_chain_id: int | None = None,
+    record_ids: Sequence[str | None] | None = None,
+    transport: httpx.BaseTransport | None = None,
+    timeout: float = 30.0,
+) -> list[VerificationResult]:
+    """Verify many bundles; each root, lot and producer is read from the chain once.
+
+    ``record_ids``, when given, are the ids the bundles were asked for (a bundle for
+    another record fails with ``leaf_mismatch``). Raises :class:`TransportError` or
+    :class:`ChainReadError` only when the chain cannot be read at all.
+    """
+    jobs = _bundle_jobs(bundles, Pins(expected_registry, expected_chain_id), record_ids)
+    if reader is not None:
+        return _run(jobs, reader)
+    with ChainReader(_reader_url(rpc_url, reader), transport=transport, timeout=timeout) as own:
+        return _run(jobs, own)
+
+
+def verify_bundle(
+    bundle: Any,
+    *,
+    rpc_url: str | None = None,
+    reader: ChainReader | None = None,
+    expected_registry: str | None = None,
+    expected_chain_id: int | None = None,
+    record_id: str | None = None,
+    transport: httpx.BaseTransport | None = None,
+    timeout: float = 30.0,
+) -> VerificationResult:
+    """Verify one proof bundle offline and against the registry (see the module doc)."""
+    return verify_bundles(
+        [bundle],
+        rpc_url=rpc_url,
+        reader=reader,
+        expected_registry=expected_registry,
+        expected_chain_id=expected_chain_id,
+        record_ids=[record_id],
+        transport=transport,
+        timeout=timeout,
+    )[0]
+
+
+def verify_provenance(
+    provenance: Any,
+    *,
+    rpc_url: str | None = None,
+    reader: ChainReader | None = None,
+    expected_registry: str | None = None,
+    expected_chain_id: int | None = None,
+    gtin: str | None = None,
+    lot: str | None = None,
+    transport: httpx.BaseTransport | None = None,
+    timeout: float = 30.0,
+) -> VerificationResult:
+    """Verify a lot's provenance: every record, every epoch's multiproof, the recall.
+
+    The lot's status is ``failed`` if any record fails, else ``recalled`` if the
+    registry holds a recall, else ``pending`` if a record is not anchored yet. Pass
+    ``gtin`` and ``lot`` (the lot you asked for) to catch a gateway answering with
+    another lot. ``records`` holds each record's own result.
+    """
+    job = ProvenanceJob(provenance, Pins(expected_registry, expected_chain_id), gtin, lot)
+    if reader is not None:
+        return _run([job], reader)[0]
+    with ChainReader(_reader_url(rpc_url, reader), transport=transport, timeout=timeout) as own:
+        return _run([job], own)[0]
+
+
+async def verify_bundles_async(
+    bundles: Sequence[Any],
+    *,
+    rpc_url: str | None = None,
+    reader: AsyncChainReader | None = None,
+    expected_registry: str | None = None,
+    expected_chain_id: int | None = None,
+    record_ids: Sequence[str | None] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    timeout: float = 30.0,
+) -> list[VerificationResult]:
+    """:func:`verify_bundles` without blocking the event loop."""
+    jobs = _bundle_jobs(bundles, Pins(expected_registry, expected_chain_id), record_ids)
+    if reader is not None:
+        return await _arun(jobs, reader)
+    url = _reader_url(rpc_url, reader)
+    async with AsyncChainReader(url, transport=transport, timeout=timeout) as own:
+        return await _arun(jobs, own)
+
+
+async def verify_bundle_async(
+    bundle: Any,
+    *,
+    rpc_url: str | None = None,
+    reader: AsyncChainReader | None = None,
+    expected_registry: str | None = None,
+    expected_chain_id: int | None = None,
+    record_id: str | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    timeout: float = 30.0,
+) -> VerificationResult:
+    """:func:`verify_bundle` without blocking the event loop."""
+    results = await verify_bundles_async(
+        [bundle],
+        rpc_url=rpc_url,
+        reader=reader,
+        expected_registry=expected_registry,
+        expected_chain_id=expected_chain_id,
+        record_ids=[record_id],
+        transport=transport,
+        timeout=timeout,
+    )
+    return results[0]
+
+
+async def verify_provenance_async(
+    provenance: Any,
+    *,
+    rpc_url: str | None = None,
+    reader: AsyncChainReader | None = None,
+    expected_registry: str | None = None,
+    expected_chain_id: int | None = None,
+    gtin: str | None = None,
+    lot: str | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    timeout: float = 30.0,
+) -> VerificationResult:
+    """:func:`verify_provenance` without blocking the event loop."""
+    job = ProvenanceJob(provenance, Pins(expected_registry, expected_chain_id), gtin, lot)
+    if reader is not None:
+        return (await _arun([job], reader))[0]
+    url = _reader_url(rpc_url, reader)
+    async with AsyncChainReader(url, transport=transport, timeout=timeout) as own:
+        return (await _arun([job], own))[0]
+
+
+__all__ = [
+    "ChainAnchor",
+    "VerificationResult",
+    "verify_bundle",
+    "verify_bundle_async",
+    "verify_bundles",
+    "verify_bundles_async",
+    "verify_provenance",
+    "verify_provenance_async",
+]

@@ -1,0 +1,153 @@
+"""A real node process (``vntrace serve``) for the SDK and CLI tests.
+
+One node serves the session: embedded chain, SQLite in a temporary folder, epochs of
+0.2 s so records anchor quickly, no rate limit. Tests make their own producers and
+lots, so they do not see each other's writes.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from eth_account import Account
+
+from vntrace.client import Client, ProducerSigner
+from vntrace.node.demo import season_events
+
+CLI = (sys.executable, "-m", "vntrace.node.cli")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment without any VNTRACE_* the developer may have set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VNTRACE_")}
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Node:
+    url: str
+    data_dir: Path
+    admin_token: str
+
+    @property
+    def rpc_url(self) -> str:
+        return self.url + "/rpc"
+
+    def admin(self) -> Client:
+        return Client(self.url, api_key=self.admin_token)
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[str], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"vntrace serve exited early:\n{proc.communicate()[0]}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("vntrace serve did not come up")
+
+
+@pytest.fixture(scope="session")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+    data = tmp_path_factory.mktemp("client-node")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = clean_env(VNTRACE_EPOCH_SECONDS="0.2", VNTRACE_RATE_LIMIT_PER_SECOND="0")
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--data-dir", str(data), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        _wait_ready(url, proc)
+        yield Node(url, data, (data / "admin-token").read_text().strip())
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+
+
+@dataclass
+class Producer:
+    """A registered producer: its key, API key and a client and signer for it."""
+
+    key: str
+    address: str
+    token: str
+    client: Client
+    signer: ProducerSigner
+
+
+def make_producer(node: Node, name: str = "HTX Ea Tu") -> Producer:
+    account = Account.create()
+    key = "0x" + bytes(account.key).hex()
+    with node.admin() as admin:
+        admin.register_producer(account.address, name)
+        token = admin.issue_api_key(account.address, label="tests").token
+    assert token is not None
+    client = Client(node.url, api_key=token)
+    return Producer(key, account.address, token, client, client.signer(key))
+
+
+@pytest.fixture(scope="session")
+def producer(node: Node) -> Iterator[Producer]:
+    p = make_producer(node)
+    yield p
+    p.client.close()
+
+
+def new_lot() -> str:
+    return "T-" + secrets.token_hex(6).upper()
+
+
+def events(count: int = 6) -> list[dict[str, Any]]:
+    """``count`` valid Robusta events (the demo season, repeated as needed)."""
+    season = season_events(datetime.now(UTC))
+    return [dict(season[i % len(season)]) for i in range(count)]
+
+
+@dataclass
+class AnchoredLot:
+    gtin: str
+    lot: str
+    record_ids: list[str]
+
+
+def anchored_lot(producer: Producer, count: int = 3) -> AnchoredLot:
+    """A new lot with ``count`` events, uploaded and anchored."""
+    client = producer.client
+    gtin, lot = client.info().gtins[0], new_lot()
+    signed = producer.signer.sign_many(gtin, lot, events(count))
+    written = client.register_lot(gtin, lot, signed)
+    client.wait_anchored(written.record_ids, timeout=30)
+    return AnchoredLot(gtin, lot, written.record_ids)
