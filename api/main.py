@@ -21,8 +21,9 @@ from vntrace.node.service import TraceNode
 
 from . import auth, problems
 from .metrics import Metrics, MetricsMiddleware
+from .pages import assets
 from .ratelimit import KnownKeys, RateLimitMiddleware
-from .routes import ROUTERS
+from .routes import ROUTERS, labels
 from .version import package_version
 
 log = logging.getLogger("vntrace.api")
@@ -87,7 +88,7 @@ def create_app(
     if node is not None:
         app.state.node = node
     problems.install(app)
-    for router in ROUTERS:
+    for router in (*ROUTERS, labels.router, assets.router):
         app.include_router(router)
     # Last added runs first: metrics see every answer, including 429s and 500s.
     app.add_middleware(problems.CatchAllMiddleware)

@@ -1,20 +1,23 @@
 """The GS1 Digital Link resolver: ``GET /01/{gtin}/10/{lot}``.
 
-The URI printed in a package's QR code. JSON (the lot's provenance) for programs; for
-browsers a minimal HTML page for now (the consumer page is a later issue). Ask for JSON
-with ``Accept: application/json`` or ``?format=json``.
+The URI printed in a package's QR code. Programs get JSON (the lot's provenance);
+browsers get the consumer page (``vntrace.api.pages``): the lot's journey, its harvest
+plots and the node's verdict, in Vietnamese or English. ``?format=json|html`` overrides
+the ``Accept`` header, ``?lang=vi|en`` the ``Accept-Language`` header.
 """
 
 from __future__ import annotations
 
-import html
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from vntrace.node.errors import NotFoundError, UnavailableError
+
 from ..deps import NodeDep
 from ..negotiation import negotiate
+from ..pages import Lang, Texts, build_lot_page, choose_language, render, security_headers
 from ..problems import Problem
 from ..schemas.provenance import Provenance
 from .common import lot_identity
@@ -33,43 +36,57 @@ def resolve(
     node: NodeDep,
     request: Request,
     format: Annotated[Literal["json", "html"] | None, Query()] = None,
+    lang: Annotated[
+        str | None, Query(description="Page language: vi or en (default: Accept-Language)")
+    ] = None,
 ) -> Response:
-    """Resolve a lot's Digital Link: its provenance as JSON, or a page for people."""
+    """Resolve a lot's Digital Link: its provenance as JSON, or the consumer page."""
     choice = format or negotiate(request.headers.get("accept"))
     if choice is None:
         raise Problem(406, "this resource is served as application/json or text/html")
+    if choice == "html":
+        language = choose_language(lang, request.headers.get("accept-language"))
+        return _page(node, request, gtin, lot, language)
     gtin14, lot = lot_identity(node, gtin, lot, where="path")
-    provenance = node.provenance(gtin14, lot)
-    headers = {"Vary": "Accept"}
-    if choice == "json":
-        return JSONResponse(provenance, headers=headers)
-    return HTMLResponse(_page(provenance), headers=headers)
+    return JSONResponse(node.provenance(gtin14, lot), headers={"Vary": "Accept"})
 
 
-def _page(p: dict[str, Any]) -> str:
-    """A plain page: what the lot is, who made it, how many events, how to verify."""
-    e = html.escape
-    anchored = sum(r["status"] == "anchored" for r in p["records"])
-    recall = p.get("recall")
-    rows = "".join(
-        f"<li>{e(str(r['event'].get('kind', '?')))} — {e(str(r['event'].get('eventTime', '')))}"
-        f" — {e(r['status'])}</li>"
-        for r in p["records"]
+def page_headers(lang: Lang) -> dict[str, str]:
+    """Headers of a page: it varies by language, and its verdict changes over time."""
+    return {
+        "Vary": "Accept, Accept-Language",
+        "Content-Language": lang,
+        "Cache-Control": "no-cache",
+        **security_headers(),
+    }
+
+
+def error_page(lang: Lang, status: int, message: str, detail: str | None = None) -> HTMLResponse:
+    """A page for a person who scanned a code this node cannot resolve."""
+    t = Texts(lang)
+    body = render("error.html", lang, title=t("error.title"), message=message, detail=detail)
+    return HTMLResponse(body, status_code=status, headers=page_headers(lang))
+
+
+def _page(node: NodeDep, request: Request, gtin: str, lot: str, lang: Lang) -> Response:
+    t = Texts(lang)
+    try:
+        gtin14, lot = lot_identity(node, gtin, lot, where="path")
+        provenance = node.provenance(gtin14, lot)
+    except Problem as exc:
+        return error_page(lang, exc.status_code, t("error.invalid"), str(exc.detail))
+    except NotFoundError:
+        return error_page(lang, 404, t("error.not_found"))
+    try:
+        verdicts = node.verify_records([r["recordId"] for r in provenance["records"]])
+    except UnavailableError:
+        verdicts = None  # the page still shows the lot, and says it cannot verify now
+    page = build_lot_page(
+        profile=node.profile,
+        provenance=provenance,
+        verdicts=verdicts,
+        lang=lang,
+        node_url=str(request.base_url).rstrip("/"),
     )
-    warning = (
-        f"<p><strong>Recalled</strong> on {e(recall['at'])}: {e(recall.get('reason') or '')}</p>"
-        if recall
-        else ""
-    )
-    return (
-        "<!doctype html><html lang=en><meta charset=utf-8>"
-        "<meta name=viewport content='width=device-width,initial-scale=1'>"
-        f"<title>Lot {e(p['lot'])}</title>"
-        f"<h1>Lot {e(p['lot'])}</h1>"
-        f"<p>GTIN {e(p['gtin'])} · producer {e(p['producer']['name'])}"
-        f" ({e(p['producer']['address'])})</p>{warning}"
-        f"<p>{len(p['records'])} events, {anchored} anchored on chain {p['chainId']}.</p>"
-        f"<ol>{rows}</ol>"
-        "<p><a href='?format=json'>Provenance as JSON</a> (verify it with the vntrace SDK)</p>"
-        "</html>"
-    )
+    body = render("lot.html", lang, page=page, title=page.title, switch=page.switch)
+    return HTMLResponse(body, status_code=200, headers=page_headers(lang))

@@ -1,0 +1,26 @@
+"""Pages for people: the consumer page behind a lot's QR code, and its printable label.
+
+``lot_view`` turns the node's provenance and verdicts into what the page says (with
+``verdict`` and ``timeline``);
+``render`` fills the Jinja2 templates (autoescaped); ``geo`` draws the harvest plots as
+inline SVG; ``qr`` makes the QR codes; ``assets`` serves the CSS and JavaScript. No
+page needs anything from outside the node. See docs/page.md.
+"""
+
+from __future__ import annotations
+
+from .i18n import Lang, Texts, choose_language
+from .lot_view import LotPage, build_lot_page
+from .render import render, security_headers
+from .verdict import lot_status
+
+__all__ = [
+    "Lang",
+    "LotPage",
+    "Texts",
+    "build_lot_page",
+    "choose_language",
+    "lot_status",
+    "render",
+    "security_headers",
+]

@@ -1,0 +1,160 @@
+"""The consumer page of a lot as data: verdict, journey, plots and proofs, in one language.
+
+Built from what the node already computes: ``TraceNode.provenance`` (events, epochs,
+anchors, recall) and ``TraceNode.verify_records`` (one verdict per record, the same
+checks a consumer's SDK makes). Pure, so what the page says is testable without a
+browser; ``render`` turns it into HTML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from vntrace.node.profile import Profile
+from vntrace.node.records import encode_lot
+from vntrace.node.service import Verdict
+
+from .geo import PlotMap, plot_map
+from .i18n import Lang, Texts
+from .timeline import (
+    EventView,
+    Row,
+    TechRow,
+    chronological,
+    event_view,
+    plot_inputs,
+    plot_rows,
+    recall_view,
+)
+from .verdict import VerdictView, lot_status, verdict_view
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A link of the page (language switch, label, QR codes, JSON)."""
+
+    text: str
+    href: str
+
+
+@dataclass(frozen=True, slots=True)
+class LotPage:
+    """Everything ``lot.html`` shows, already in words of one language."""
+
+    lang: Lang
+    title: str
+    product: str
+    lot: str
+    gtin: str
+    producer: str
+    events_text: str
+    verdict: VerdictView
+    command: str
+    independence: str
+    events: tuple[EventView, ...]
+    plots: PlotMap | None
+    plot_rows: tuple[Row, ...]
+    tech: tuple[TechRow, ...]
+    multiproofs: tuple[tuple[str, tuple[TechRow, ...]], ...]
+    links: tuple[Link, ...]
+    switch: Link
+
+
+def _multiproofs(
+    provenance: dict[str, Any], t: Texts
+) -> tuple[tuple[str, tuple[TechRow, ...]], ...]:
+    """Each epoch's multiproof of the lot: what ``vntrace verify`` checks for the lot."""
+    out = []
+    for m in provenance.get("multiproofs", []):
+        tx = m["anchor"]["txHash"] if m.get("anchor") else t("tech.none")
+        flags = " ".join("1" if f else "0" for f in m["proofFlags"]) or "[]"
+        rows = (
+            TechRow(t("tech.root"), (m["root"],)),
+            TechRow(t("tech.tx"), (tx,)),
+            TechRow(t("tech.leaves"), tuple(m["leaves"])),
+            TechRow(t("tech.proof"), tuple(m["proof"]) or ("[]",)),
+            TechRow(t("tech.flags"), (flags,)),
+        )
+        out.append((t("tech.multiproof", epoch=m["epoch"]), rows))
+    return tuple(out)
+
+
+def _lot_facts(provenance: dict[str, Any], t: Texts) -> tuple[TechRow, ...]:
+    return (
+        TechRow(t("tech.digital_link"), (provenance["digitalLink"],)),
+        TechRow(t("tech.lot_key"), (provenance["lotKey"],)),
+        TechRow(t("tech.producer_address"), (provenance["producer"]["address"],)),
+        TechRow(t("tech.chain"), (str(provenance["chainId"]),)),
+        TechRow(t("tech.registry"), (provenance["registry"],)),
+    )
+
+
+def build_lot_page(
+    *,
+    profile: Profile,
+    provenance: dict[str, Any],
+    verdicts: Sequence[Verdict] | None,
+    lang: Lang,
+    node_url: str,
+) -> LotPage:
+    """Everything the lot page says, in ``lang``.
+
+    ``verdicts`` are the node's verdicts of ``provenance["records"]`` in the same order,
+    or None when the chain could not be read.
+    """
+    t = Texts(lang)
+    records = provenance["records"]
+    recall = provenance.get("recall")
+    epochs = {m["epoch"]: m for m in provenance.get("multiproofs", [])}
+    inputs, plot_anchors = plot_inputs(records, profile, t)
+    plots = plot_map(inputs)
+    events = [
+        event_view(
+            record,
+            verdicts[i] if verdicts is not None else None,
+            epochs.get(record.get("epoch")),
+            profile,
+            t,
+            plot_anchors.get(i) if plots else None,
+        )
+        for i, record in enumerate(records)
+    ]
+    if recall is not None:
+        events.append(recall_view(recall, t))
+
+    gtin, lot, digital_link = provenance["gtin"], provenance["lot"], provenance["digitalLink"]
+    lot_url = f"/v1/lots/{gtin}/{encode_lot(lot)}"
+    product = profile.name[lang]
+    count = len(records)
+    status = lot_status(verdicts, recall is not None, count)
+    return LotPage(
+        lang=lang,
+        title=t("page.title", lot=lot, product=product),
+        product=product,
+        lot=lot,
+        gtin=gtin,
+        producer=provenance["producer"]["name"],
+        events_text=t("lot.events.one") if count == 1 else t("lot.events", count=count),
+        verdict=verdict_view(status, provenance, verdicts, t),
+        command=f"vntrace verify --node {node_url} {digital_link}",
+        independence=t(
+            "verdict.node_view.rpc", registry=provenance["registry"], chain=provenance["chainId"]
+        ),
+        events=tuple(chronological(events)),
+        plots=plots,
+        plot_rows=plot_rows(plots, t),
+        tech=_lot_facts(provenance, t),
+        multiproofs=_multiproofs(provenance, t),
+        links=(
+            Link(t("links.label"), f"{lot_url}/label?lang={lang}"),
+            Link(t("links.qr_svg"), f"{lot_url}/qr?format=svg"),
+            Link(t("links.qr_png"), f"{lot_url}/qr?format=png"),
+            Link(t("links.json"), "?format=json"),
+        ),
+        switch=Link(Texts(t.other)("lang.name"), f"?lang={t.other}"),
+    )
+
+
+__all__ = ["Link", "LotPage", "build_lot_page"]
