@@ -7,13 +7,19 @@
 - :func:`verify_bundle` / :func:`verify_provenance` (and ``*_async``): independent
   verification, offline and then against the registry over any JSON-RPC, returning a
   :class:`VerificationResult`; the gateway's own verdict is never used.
+- Accountability: :meth:`Client.audit` / :func:`audit_receipts` hold the node to its
+  signed intake receipts (:func:`save_receipts`, :func:`load_receipts`);
+  :meth:`Client.disclosures` / :func:`check_disclosures` check confidential values
+  against the commitments the producer signed.
 
 Light on purpose: importing it loads no py-evm, eth-tester, web3, FastAPI or SQLAlchemy.
 See docs/client.md.
 """
 
 from ._client import AsyncClient, Client, Progress
+from .audit import AuditReport, NodeKey, audit_receipts, audit_receipts_async
 from .chain import AnchorFacts, AsyncChainReader, ChainReader, ProducerFacts, RecallFacts
+from .disclosures import DisclosureResult, check_disclosures
 from .errors import (
     AnchorTimeoutError,
     ApiError,
@@ -21,6 +27,7 @@ from .errors import (
     ChainReadError,
     ConfigurationError,
     ConflictError,
+    DisclosureError,
     FieldIssue,
     KeystoreError,
     NotFoundError,
@@ -39,6 +46,7 @@ from .models import (
     EpochPage,
     LotWritten,
     Me,
+    NodeIdentity,
     NodeInfo,
     Producer,
     Recall,
@@ -46,6 +54,7 @@ from .models import (
     RecordStatus,
     ServerVerdict,
 )
+from .receipts import load_receipts, save_receipts
 from .settings import ClientSettings
 from .signer import ProducerSigner, SignedEvent, create_keystore, load_keystore
 from .verify import (
@@ -84,12 +93,22 @@ __all__ = [
     "verify_bundles_async",
     "verify_provenance",
     "verify_provenance_async",
+    # accountability: receipts, audit, confidential values
+    "AuditReport",
+    "DisclosureResult",
+    "NodeKey",
+    "audit_receipts",
+    "audit_receipts_async",
+    "check_disclosures",
+    "load_receipts",
+    "save_receipts",
     # models
     "ApiKey",
     "Epoch",
     "EpochPage",
     "LotWritten",
     "Me",
+    "NodeIdentity",
     "NodeInfo",
     "Producer",
     "Recall",
@@ -103,6 +122,7 @@ __all__ = [
     "ChainReadError",
     "ConfigurationError",
     "ConflictError",
+    "DisclosureError",
     "FieldIssue",
     "KeystoreError",
     "NotFoundError",

@@ -34,6 +34,7 @@ from .models import (
     EpochPage,
     LotWritten,
     Me,
+    NodeIdentity,
     NodeInfo,
     Producer,
     Recall,
@@ -173,6 +174,15 @@ def info() -> Call[NodeInfo]:
     return Call("GET", "/v1/info", lambda b: parse_model(NodeInfo, b), retry_safe=True)
 
 
+def node_identity() -> Call[NodeIdentity]:
+    return Call(
+        "GET",
+        "/.well-known/vntrace-node.json",
+        lambda b: parse_model(NodeIdentity, b),
+        retry_safe=True,
+    )
+
+
 def me() -> Call[Me]:
     return Call("GET", "/v1/me", lambda b: parse_model(Me, b), retry_safe=True)
 
@@ -205,6 +215,11 @@ def issue_api_key(address: str, label: str | None) -> Call[ApiKey]:
     return Call("POST", f"/v1/producers/{address}/keys", lambda b: parse_model(ApiKey, b), body)
 
 
+def issue_auditor_key(label: str | None) -> Call[ApiKey]:
+    body = {"label": label} if label is not None else {}
+    return Call("POST", "/v1/auditors/keys", lambda b: parse_model(ApiKey, b), body)
+
+
 def list_api_keys(address: str) -> Call[list[ApiKey]]:
     return Call("GET", f"/v1/producers/{address}/keys", _list(ApiKey), retry_safe=True)
 
@@ -223,8 +238,9 @@ def register_lot(
     lot: str,
     events: Sequence[SignedEvent | dict[str, Any]],
     idempotency_key: str | None,
+    disclose: bool = True,
 ) -> Call[LotWritten]:
-    body = {"gtin": gtin, "lot": lot, "events": submissions(events)}
+    body = {"gtin": gtin, "lot": lot, "events": submissions(events, disclose=disclose)}
     key = idempotency_key or new_idempotency_key()
     return Call(
         "POST",
@@ -241,13 +257,14 @@ def append_events(
     lot: str,
     events: Sequence[SignedEvent | dict[str, Any]],
     idempotency_key: str | None,
+    disclose: bool = True,
 ) -> Call[LotWritten]:
     key = idempotency_key or new_idempotency_key()
     return Call(
         "POST",
         f"/v1/lots/{lot_path(gtin, lot)}/events",
         LotWritten.parse,
-        json={"events": submissions(events)},
+        json={"events": submissions(events, disclose=disclose)},
         headers={IDEMPOTENCY_HEADER: key},
         retry_safe=True,
     )
@@ -261,6 +278,18 @@ def record(record_id: str) -> Call[RecordStatus]:
 
 def bundle(record_id: str) -> Call[dict[str, Any]]:
     return Call("GET", f"/v1/records/{record_id}/bundle", _dict, retry_safe=True)
+
+
+def disclosures(record_id: str) -> Call[dict[str, Any]]:
+    """A record's private values and salts (``{path: {value, salt}}``), unchecked."""
+
+    def parse(body: Any) -> dict[str, Any]:
+        body = _dict(body)
+        if str(body.get("recordId", "")).lower() != record_id.lower():
+            raise ValueError("the node answered for another record")
+        return _dict(body.get("disclosures") or {})
+
+    return Call("GET", f"/v1/records/{record_id}/disclosures", parse, retry_safe=True)
 
 
 def provenance(gtin: str, lot: str) -> Call[dict[str, Any]]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urljoin
 
@@ -21,11 +22,15 @@ from vntrace.node.records import RecordError, parse_digital_link
 from . import _api
 from ._api import Call
 from ._upload import plan_batches, upload_error
-from .chain import AsyncChainReader, ChainReader
+from .audit import AuditPlan, AuditReport, NodeKey, identity_calls, resolve_node_key
+from .chain import AsyncChainReader, ChainReader, RegistryCodec
+from .disclosures import DisclosureResult, check_disclosures
 from .errors import (
     AnchorTimeoutError,
     ApiError,
     ConfigurationError,
+    DisclosureError,
+    NotFoundError,
     TransportError,
     ValidationError,
     VntraceError,
@@ -36,6 +41,7 @@ from .models import (
     EpochPage,
     LotWritten,
     Me,
+    NodeIdentity,
     NodeInfo,
     Producer,
     Recall,
@@ -72,6 +78,21 @@ def _lot_of(uri: str) -> tuple[str, str]:
         return parse_digital_link(uri)
     except RecordError as exc:
         raise ValidationError(422, f"not a lot's GS1 Digital Link: {exc}") from None
+
+
+def _checked(result: DisclosureResult, strict: bool) -> DisclosureResult:
+    if strict and not result.ok:
+        first = result.failures[0]
+        raise DisclosureError(
+            f"{result.record_id}: {len(result.failures)} disclosure(s) do not verify; "
+            f"first: {first}",
+            result,
+        )
+    return result
+
+
+_AUDIT_CONCURRENCY = 16
+"""Bundles an async audit fetches at once."""
 
 
 class _Base:
@@ -131,6 +152,9 @@ class _Base:
 
     def _attempts(self, call: Call[Any]) -> int:
         return 1 + (self.retries if call.retry_safe else 0)
+
+    def _rpc_override(self, rpc_url: str | None) -> str | None:
+        return rpc_url if rpc_url and rpc_url != self.settings.rpc_url else None
 
 
 class Client(_Base):
@@ -226,6 +250,11 @@ class Client(_Base):
         """``/readyz``: store, chain and anchoring checks (:class:`ServerError` if not ready)."""
         return self._send(_api.health())
 
+    def node_identity(self) -> NodeIdentity:
+        """The node's id and receipt key *as the node states them* (:meth:`audit`
+        cross-checks them with the registry)."""
+        return self._send(_api.node_identity())
+
     def signer(self, key: bytes | str | Any, *, profile: Any = None) -> ProducerSigner:
         """A :class:`ProducerSigner` for ``key`` in this node's EIP-712 domain and profile."""
         return ProducerSigner.for_node(self.info(), key, profile=profile)
@@ -254,6 +283,10 @@ class Client(_Base):
     def revoke_api_key(self, address: str, key_id: str) -> ApiKey:
         return self._send(_api.revoke_api_key(address, key_id))
 
+    def issue_auditor_key(self, *, label: str | None = None) -> ApiKey:
+        """A new auditor key (admin): reads any record's confidential values."""
+        return self._send(_api.issue_auditor_key(label))
+
     # -- lots and events (producer) ---------------------------------------------------------
 
     def register_lot(
@@ -263,9 +296,14 @@ class Client(_Base):
         events: Sequence[SignedEvent | dict[str, Any]] = (),
         *,
         idempotency_key: str | None = None,
+        disclose: bool = True,
     ) -> LotWritten:
-        """Register a lot (yours from now on), optionally with its first signed events."""
-        return self._send(_api.register_lot(gtin, lot, events, idempotency_key))
+        """Register a lot (yours from now on), optionally with its first signed events.
+
+        Private values and salts go with the events unless ``disclose=False``; each
+        acknowledged record comes back with its signed receipt (``.receipts``).
+        """
+        return self._send(_api.register_lot(gtin, lot, events, idempotency_key, disclose))
 
     def append_events(
         self,
@@ -274,9 +312,10 @@ class Client(_Base):
         events: Sequence[SignedEvent | dict[str, Any]],
         *,
         idempotency_key: str | None = None,
+        disclose: bool = True,
     ) -> LotWritten:
         """Append signed events in one request: all stored, or none."""
-        return self._send(_api.append_events(gtin, lot, events, idempotency_key))
+        return self._send(_api.append_events(gtin, lot, events, idempotency_key, disclose))
 
     def upload_events(
         self,
@@ -286,13 +325,15 @@ class Client(_Base):
         *,
         batch_size: int | None = None,
         progress: Progress | None = None,
+        disclose: bool = True,
     ) -> LotWritten:
         """Append any number of events, in batches within the node's limits, in order.
 
         Each batch is all-or-none and carries its own idempotency key; if one fails,
-        :class:`UploadError` says how many events were stored before it.
+        :class:`UploadError` says how many events were stored before it (its
+        ``written`` holds their receipts).
         """
-        batches = plan_batches(self.info(), events, batch_size)
+        batches = plan_batches(self.info(), events, batch_size, disclose=disclose)
         written: LotWritten | None = None
         done = 0
         for batch in batches:
@@ -324,6 +365,15 @@ class Client(_Base):
     def provenance(self, gtin: str, lot: str) -> dict[str, Any]:
         """A lot's events and multiproofs, exactly as served."""
         return self._send(_api.provenance(gtin, lot))
+
+    def disclosures(self, record_id: str, *, strict: bool = True) -> DisclosureResult:
+        """A record's confidential values (auditor, admin or its producer), each checked
+        against the commitment the producer signed (the record's bundle is fetched and
+        checked too). Raises :class:`DisclosureError` if any does not open, unless
+        ``strict=False`` (then read ``result.failures``)."""
+        opened = self._send(_api.disclosures(record_id))
+        bundle = self.bundle(record_id)
+        return _checked(check_disclosures(bundle, opened, record_id=record_id), strict)
 
     def epochs(self, *, after: int = 0, limit: int = 100) -> EpochPage:
         return self._send(_api.epochs(after, limit))
@@ -391,6 +441,54 @@ class Client(_Base):
     def verify_digital_link(self, uri: str) -> VerificationResult:
         """:meth:`verify_lot` for the lot a GS1 Digital Link URI names."""
         return self.verify_lot(*_lot_of(uri))
+
+    # -- accountability ----------------------------------------------------------------------
+
+    def audit(
+        self,
+        receipts: Iterable[dict[str, Any]],
+        *,
+        rpc_url: str | None = None,
+        now: datetime | None = None,
+    ) -> AuditReport:
+        """Check the node kept its receipts: each record ``in_time``, ``late``, ``never``,
+        ``pending`` or ``invalid_receipt`` (see :mod:`vntrace.client.audit`).
+
+        The node's key is cross-checked with the registry; bundles come from the node,
+        anchors from the chain (``rpc_url``, default the client's). ``now`` is the time
+        deadlines are compared with (default: now).
+        """
+        receipts = list(receipts)
+        override = self._rpc_override(rpc_url)
+        reader = (
+            ChainReader(override, transport=self._rpc_transport, timeout=self.settings.timeout)
+            if override
+            else self._chain()
+        )
+        try:
+            plan = AuditPlan(receipts, self._node_key(reader))
+            bundles = {rid: self._bundle_or_none(rid) for rid in plan.record_ids}
+            codec = RegistryCodec(plan.node.registry)
+            roots = plan.roots(bundles)
+            answers = reader.execute([codec.get_anchor(r) for r in roots])
+            anchors = {r: codec.anchor(r, a) for r, a in zip(roots, answers, strict=True)}
+            return plan.finish(bundles, anchors, now)
+        finally:
+            if override:
+                reader.close()
+
+    def _node_key(self, reader: ChainReader) -> NodeKey:
+        pins = self._pins(self.info())
+        document = self.node_identity()
+        codec = RegistryCodec(pins["expected_registry"])
+        answers = reader.execute(identity_calls(codec, document.operator))
+        return resolve_node_key(document, answers, codec, chain_id=pins["expected_chain_id"])
+
+    def _bundle_or_none(self, record_id: str) -> dict[str, Any] | None:
+        try:
+            return self.bundle(record_id)
+        except (NotFoundError, ValidationError):
+            return None
 
 
 class AsyncClient(_Base):
@@ -474,6 +572,9 @@ class AsyncClient(_Base):
     async def ready(self) -> dict[str, Any]:
         return await self._send(_api.health())
 
+    async def node_identity(self) -> NodeIdentity:
+        return await self._send(_api.node_identity())
+
     async def signer(self, key: bytes | str | Any, *, profile: Any = None) -> ProducerSigner:
         return ProducerSigner.for_node(await self.info(), key, profile=profile)
 
@@ -497,6 +598,9 @@ class AsyncClient(_Base):
     async def revoke_api_key(self, address: str, key_id: str) -> ApiKey:
         return await self._send(_api.revoke_api_key(address, key_id))
 
+    async def issue_auditor_key(self, *, label: str | None = None) -> ApiKey:
+        return await self._send(_api.issue_auditor_key(label))
+
     async def register_lot(
         self,
         gtin: str,
@@ -504,8 +608,9 @@ class AsyncClient(_Base):
         events: Sequence[SignedEvent | dict[str, Any]] = (),
         *,
         idempotency_key: str | None = None,
+        disclose: bool = True,
     ) -> LotWritten:
-        return await self._send(_api.register_lot(gtin, lot, events, idempotency_key))
+        return await self._send(_api.register_lot(gtin, lot, events, idempotency_key, disclose))
 
     async def append_events(
         self,
@@ -514,8 +619,9 @@ class AsyncClient(_Base):
         events: Sequence[SignedEvent | dict[str, Any]],
         *,
         idempotency_key: str | None = None,
+        disclose: bool = True,
     ) -> LotWritten:
-        return await self._send(_api.append_events(gtin, lot, events, idempotency_key))
+        return await self._send(_api.append_events(gtin, lot, events, idempotency_key, disclose))
 
     async def upload_events(
         self,
@@ -525,8 +631,9 @@ class AsyncClient(_Base):
         *,
         batch_size: int | None = None,
         progress: Progress | None = None,
+        disclose: bool = True,
     ) -> LotWritten:
-        batches = plan_batches(await self.info(), events, batch_size)
+        batches = plan_batches(await self.info(), events, batch_size, disclose=disclose)
         written: LotWritten | None = None
         done = 0
         for batch in batches:  # in order: intake order is the lot's history
@@ -553,6 +660,12 @@ class AsyncClient(_Base):
 
     async def provenance(self, gtin: str, lot: str) -> dict[str, Any]:
         return await self._send(_api.provenance(gtin, lot))
+
+    async def disclosures(self, record_id: str, *, strict: bool = True) -> DisclosureResult:
+        opened, bundle = await asyncio.gather(
+            self._send(_api.disclosures(record_id)), self.bundle(record_id)
+        )
+        return _checked(check_disclosures(bundle, opened, record_id=record_id), strict)
 
     async def epochs(self, *, after: int = 0, limit: int = 100) -> EpochPage:
         return await self._send(_api.epochs(after, limit))
@@ -614,6 +727,53 @@ class AsyncClient(_Base):
 
     async def verify_digital_link(self, uri: str) -> VerificationResult:
         return await self.verify_lot(*_lot_of(uri))
+
+    async def audit(
+        self,
+        receipts: Iterable[dict[str, Any]],
+        *,
+        rpc_url: str | None = None,
+        now: datetime | None = None,
+    ) -> AuditReport:
+        """Non-blocking :meth:`Client.audit` (bundles fetched concurrently)."""
+        receipts = list(receipts)
+        override = self._rpc_override(rpc_url)
+        reader = (
+            AsyncChainReader(override, transport=self._rpc_transport, timeout=self.settings.timeout)
+            if override
+            else await self._chain()
+        )
+        try:
+            plan = AuditPlan(receipts, await self._node_key(reader))
+            limit = asyncio.Semaphore(_AUDIT_CONCURRENCY)
+
+            async def fetch(rid: str) -> dict[str, Any] | None:
+                async with limit:
+                    return await self._bundle_or_none(rid)
+
+            found = await asyncio.gather(*(fetch(rid) for rid in plan.record_ids))
+            bundles = dict(zip(plan.record_ids, found, strict=True))
+            codec = RegistryCodec(plan.node.registry)
+            roots = plan.roots(bundles)
+            answers = await reader.execute([codec.get_anchor(r) for r in roots])
+            anchors = {r: codec.anchor(r, a) for r, a in zip(roots, answers, strict=True)}
+            return plan.finish(bundles, anchors, now)
+        finally:
+            if override:
+                await reader.aclose()
+
+    async def _node_key(self, reader: AsyncChainReader) -> NodeKey:
+        pins = self._pins(await self.info())
+        document = await self.node_identity()
+        codec = RegistryCodec(pins["expected_registry"])
+        answers = await reader.execute(identity_calls(codec, document.operator))
+        return resolve_node_key(document, answers, codec, chain_id=pins["expected_chain_id"])
+
+    async def _bundle_or_none(self, record_id: str) -> dict[str, Any] | None:
+        try:
+            return await self.bundle(record_id)
+        except (NotFoundError, ValidationError):
+            return None
 
 
 __all__ = ["AsyncClient", "Client", "Progress"]

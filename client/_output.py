@@ -6,12 +6,17 @@ and printed once per batch otherwise (so CI logs stay readable).
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .results import VerificationResult
+
+if TYPE_CHECKING:
+    from .audit import AuditReport
+    from .disclosures import DisclosureResult
 
 LABELS = {
     "verified": "VERIFIED",
@@ -99,4 +104,55 @@ def render(result: VerificationResult, *, what: str | None = None) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["LABELS", "ProgressLine", "render"]
+def _stamp(value: datetime | str | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def render_audit(report: AuditReport) -> str:
+    """One line per receipt, the node's key and any warning, then the summary."""
+    node = report.node
+    lines = [f"!! WARNING: {problem}" for problem in node.problems]
+    where = "registered on chain" if node.confirmed else "served by the node only"
+    lines.append(f"node       {node.node_id} (operator {node.operator}), key {where}")
+    lines += [f"note       {note}" for note in node.notes]
+    for e in report.entries:
+        if e.anchored_at is not None:
+            what = f"anchored {_stamp(e.anchored_at)}, deadline {_stamp(e.deadline)}"
+        else:
+            what = f"deadline {_stamp(e.deadline)}"
+        detail = f": {e.detail}" if e.detail else ""
+        lines.append(f"{e.status:<10} {e.record_id or '-'}  {what}{detail}")
+    counts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)
+    verdict = "OK" if report.ok else "FAILED"
+    lines.append(f"AUDIT {verdict}  {len(report.entries)} receipt(s): {counts or 'none'}")
+    return "\n".join(lines)
+
+
+def render_disclosures(result: DisclosureResult) -> str:
+    """Each disclosed value and whether it opens its commitment."""
+    verdict = "OPENED" if result.ok else "FAILED"
+    lines = [f"{verdict}  record {result.record_id}"]
+    failed = {f.field for f in result.failures}
+    width = max((len(p) for p in result.disclosures), default=0)
+    for path, opened in result.disclosures.items():
+        value = json.dumps(opened["value"], ensure_ascii=False)
+        check = "does NOT open its commitment" if path in failed else "opens its commitment"
+        lines.append(f"  {path:<{width}}  {value}  {check}")
+    for f in result.failures:
+        if f.field not in result.disclosures:
+            lines.append(f"  - {f}")
+    if result.undisclosed:
+        lines.append(f"  withheld  {', '.join(result.undisclosed)} (committed, not disclosed)")
+    if result.producer:
+        lines.append(f"  producer  {result.producer}")
+    return "\n".join(lines)
+
+
+__all__ = ["LABELS", "ProgressLine", "render", "render_audit", "render_disclosures"]

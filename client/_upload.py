@@ -23,6 +23,8 @@ def plan_batches(
     info: NodeInfo,
     events: Sequence[SignedEvent | Mapping[str, Any]],
     batch_size: int | None = None,
+    *,
+    disclose: bool = True,
 ) -> list[list[dict[str, Any]]]:
     """Consecutive batches within the node's count and size limits."""
     max_count = info.max_events_per_request
@@ -32,7 +34,7 @@ def plan_batches(
     batches: list[list[dict[str, Any]]] = []
     current: list[dict[str, Any]] = []
     size = 0
-    for item in submissions(events):
+    for item in submissions(events, disclose=disclose):
         item_size = len(json.dumps(item, ensure_ascii=False).encode()) + 1
         if current and (len(current) >= max_count or size + item_size > max_bytes):
             batches.append(current)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -158,6 +158,11 @@ class RegistryCodec:
     def get_producer(self, address: str) -> RpcCall:
         return self.call("getProducer", address)
 
+    def anchorer_metadata(self, anchorer: str) -> RpcCall:
+        """``anchorerMetadata(anchorer)``; optional, so a registry without it answers
+        an :class:`RpcFailure` instead of failing the whole batch."""
+        return replace(self.call("anchorerMetadata", checksum(anchorer, "operator")), optional=True)
+
     def anchor(self, root: bytes, result: Any) -> AnchorFacts | None:
         """``None`` for a root never anchored (epochs start at 1)."""
         anchorer, epoch, count, timestamp, revoked = self.decode("getAnchor", result)
@@ -171,6 +176,12 @@ class RegistryCodec:
         if not recalled:
             return None
         return RecallFacts("0x" + lot_key.hex(), timestamp, checksum(by), reason)
+
+    def metadata(self, result: Any) -> str | None:
+        """The anchorer's metadata string (``None`` when the call failed)."""
+        if isinstance(result, RpcFailure):
+            return None
+        return str(self.decode("anchorerMetadata", result)[0])
 
     def producer(self, address: str, result: Any) -> ProducerFacts:
         registered, active, at, uri = self.decode("getProducer", result)

@@ -6,9 +6,11 @@ needs none of py-evm, FastAPI or SQLAlchemy. Configuration: ``--node`` or
 ``VNTRACE_NODE_URL``, the API key from ``VNTRACE_API_KEY`` (or ``--api-key-file``),
 all read through :class:`vntrace.client.settings.ClientSettings`.
 
-Exit codes: 0 success (``verify``: verified), 1 verification failed, 2 usage or
-configuration error, 3 pending, 4 recalled, 5 the node or the chain could not be reached
-or refused the request.
+Exit codes: 0 success (``verify``: verified; ``audit``: every receipt in time or
+pending), 1 verification failed (``audit``: a record late, never anchored, a receipt
+invalid, or the node's key contradicting the registry), 2 usage or configuration error,
+3 pending, 4 recalled, 5 the node or the chain could not be reached or refused the
+request.
 """
 
 from __future__ import annotations
@@ -246,24 +248,58 @@ def _sign(args: argparse.Namespace, client: Client, gtin: str, lot: str, events:
     if secrets:
         target = Path(args.disclosures or f"{args.file}.disclosures.json")
         _write_disclosures(target, secrets)
+        sent = "withheld from the node" if args.no_disclose else "also sent to the node, sealed"
         print(
-            f"private values and their salts of {len(secrets)} record(s) kept in {target}",
+            f"your copy of the private values and salts of {len(secrets)} record(s) kept in "
+            f"{target} ({sent})",
             file=sys.stderr,
         )
     return signed
 
 
+def _receipts_path(args: argparse.Namespace) -> Path:
+    """``--receipts``, else ``receipts.jsonl`` beside the events file."""
+    if args.receipts:
+        return Path(args.receipts)
+    source = getattr(args, "file", None)
+    return (
+        Path("receipts.jsonl") if source in (None, "-") else Path(source).parent / "receipts.jsonl"
+    )
+
+
+def _keep_receipts(args: argparse.Namespace, written: Any) -> None:
+    from .receipts import save_receipts
+
+    if written is None:
+        return
+    target = _receipts_path(args)
+    count = save_receipts(target, written.receipts)
+    if count:
+        note = f"{count} signed receipt(s) appended to {target} (vntrace audit {target})"
+        print(note, file=sys.stderr)
+
+
 def _upload(args: argparse.Namespace, client: Client, gtin: str, lot: str, signed: Any) -> int:
     from ._output import ProgressLine
+    from .errors import UploadError
 
     progress = None if args.quiet else ProgressLine()
     try:
         written = client.upload_events(
-            gtin, lot, signed, batch_size=args.batch_size, progress=progress
+            gtin,
+            lot,
+            signed,
+            batch_size=args.batch_size,
+            progress=progress,
+            disclose=not args.no_disclose,
         )
+    except UploadError as exc:
+        _keep_receipts(args, exc.written)  # the batches stored before the failure
+        raise
     finally:
         if progress is not None:
             progress.close()
+    _keep_receipts(args, written)
     if args.wait:
         client.wait_anchored(written.record_ids, timeout=args.wait)
     if args.json:
@@ -412,6 +448,66 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return VERDICT_EXIT.get(result.status, EXIT_FAILED)
 
 
+# -- accountability -------------------------------------------------------------------------------
+
+
+@_run
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from ._output import render_audit
+    from .errors import ConfigurationError
+    from .receipts import load_receipts
+
+    receipts = load_receipts(args.receipts_file)
+    if not receipts:
+        raise ConfigurationError(f"{args.receipts_file}: no receipts")
+    now = None
+    if args.now:
+        from vntrace.node.records import parse_rfc3339
+
+        try:
+            now = parse_rfc3339(args.now)
+        except ValueError as exc:
+            raise ConfigurationError(f"--now: {exc}") from None
+    with _client(args) as client:
+        report = client.audit(receipts, now=now)
+    for problem in report.node.problems:  # loud, whatever the output format
+        _err(f"WARNING: {problem}")
+    if args.json:
+        _emit_json(report.to_dict())
+    else:
+        print(render_audit(report))
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+@_run
+def _cmd_disclosures(args: argparse.Namespace) -> int:
+    from ._output import render_disclosures
+
+    with _client(args) as client:
+        result = client.disclosures(args.record_id, strict=False)
+    if args.json:
+        _emit_json(result.to_dict())
+    else:
+        print(render_disclosures(result))
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+@_run
+def _cmd_auditor_add(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        key = client.issue_auditor_key(label=args.label)
+    if args.json:
+        _emit_json({"keyId": key.key_id, "token": key.token})
+    else:
+        print(key.token)
+        print(
+            f"auditor key {key.key_id} printed above, once: it reads every record's "
+            "confidential values (vntrace disclosures RECORD_ID)",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
 # -- parser ---------------------------------------------------------------------------------------
 
 
@@ -448,7 +544,18 @@ def _upload_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--disclosures",
         metavar="FILE",
-        help="where to keep private values and their salts (default: FILE.disclosures.json)",
+        help="where to keep your copy of private values and their salts "
+        "(default: FILE.disclosures.json)",
+    )
+    p.add_argument(
+        "--no-disclose",
+        action="store_true",
+        help="do not send private values to the node (auditors then ask you for them)",
+    )
+    p.add_argument(
+        "--receipts",
+        metavar="FILE",
+        help="append the node's signed receipts here (default: receipts.jsonl beside FILE)",
     )
     p.add_argument(
         "--wait",
@@ -482,7 +589,8 @@ def _verify_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Register ``key``, ``producer``, ``lot``, ``events`` and ``verify`` on ``sub``."""
+    """Register ``key``, ``producer``, ``lot``, ``events``, ``verify``, ``audit``,
+    ``disclosures`` and ``auditor`` on ``sub``."""
     key = sub.add_parser("key", help="producer signing keys")
     key_sub = key.add_subparsers(dest="key_command", metavar="ACTION", required=True)
     create = key_sub.add_parser("create", help="create a key in an encrypted keystore file")
@@ -559,6 +667,46 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     _node_options(verify, auth=False)
     _verify_options(verify)
     verify.set_defaults(func=_cmd_verify)
+
+    audit = sub.add_parser(
+        "audit",
+        help="hold the node to its signed receipts: anchored in time, late, or never",
+        description="Checks each receipt's signature with the node's key (from the node, "
+        "cross-checked with the registry's anchorer metadata on chain), fetches the "
+        "record's proof from the node and its root's anchor time from the chain. Exit "
+        "code: 0 every record in time or pending, 1 any late, never anchored or invalid "
+        "(or the node's key contradicts the registry), 2 usage, 5 unreachable.",
+    )
+    audit.add_argument("receipts_file", metavar="RECEIPTS", help="JSON-lines file of receipts")
+    audit.add_argument("--json", action="store_true", help="print the report as JSON")
+    audit.add_argument(
+        "--now",
+        metavar="TIME",
+        help="judge deadlines as of TIME (RFC 3339), e.g. to see what would be overdue",
+    )
+    _node_options(audit, auth=False)
+    _verify_options(audit)
+    audit.set_defaults(func=_cmd_audit)
+
+    disclosures = sub.add_parser(
+        "disclosures",
+        help="read a record's confidential values (auditor or its producer), checked",
+        description="Fetches the record's private values and salts (an auditor's or the "
+        "producer's API key) and checks each against the commitment the producer signed. "
+        "Exit code: 0 all open their commitments, 1 any does not, 5 refused or unreachable.",
+    )
+    disclosures.add_argument("record_id", metavar="RECORD_ID")
+    disclosures.add_argument("--json", action="store_true", help="print JSON")
+    _node_options(disclosures)
+    disclosures.set_defaults(func=_cmd_disclosures)
+
+    auditor = sub.add_parser("auditor", help="auditor API keys (administrator)")
+    auditor_sub = auditor.add_subparsers(dest="auditor_command", metavar="ACTION", required=True)
+    auditor_add = auditor_sub.add_parser("add", help="issue an auditor key (printed once)")
+    auditor_add.add_argument("--label", help="who holds it (e.g. customs)")
+    auditor_add.add_argument("--json", action="store_true", help="print JSON")
+    _node_options(auditor_add)
+    auditor_add.set_defaults(func=_cmd_auditor_add)
 
 
 __all__ = ["VERDICT_EXIT", "add_commands"]

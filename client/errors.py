@@ -158,6 +158,12 @@ class VerificationError(VntraceError):
         self.result = result
 
 
+class DisclosureError(VerificationError):
+    """Disclosed private values do not open the record's signed commitments (or the
+    record served is not the one signed); :attr:`result` is the
+    :class:`~vntrace.client.disclosures.DisclosureResult` with its ``failures``."""
+
+
 __all__ = [
     "AnchorTimeoutError",
     "ApiError",
@@ -165,6 +171,7 @@ __all__ = [
     "ChainReadError",
     "ConfigurationError",
     "ConflictError",
+    "DisclosureError",
     "FieldIssue",
     "KeystoreError",
     "NotFoundError",

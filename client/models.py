@@ -147,6 +147,11 @@ class LotWritten:
         acks = [parse_model(RecordAck, r) for r in data.get("records") or []]
         return dataclasses.replace(out, records=acks, record_ids=list(out.record_ids))
 
+    @property
+    def receipts(self) -> list[dict[str, Any]]:
+        """The node's signed intake receipts of these records (keep them: ``save_receipts``)."""
+        return [r.receipt for r in self.records if r.receipt is not None]
+
     def merged(self, other: LotWritten) -> LotWritten:
         """This write followed by ``other`` (batched uploads report as one)."""
         return dataclasses.replace(
@@ -156,6 +161,20 @@ class LotWritten:
             records=self.records + other.records,
             raw={},
         )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NodeIdentity:
+    """``GET /.well-known/vntrace-node.json``: the node's id and the Ed25519 key its
+    intake receipts are signed with, as the node itself states them."""
+
+    node_id: str
+    ed25519: str
+    chain_id: int = 0
+    registry: str = ""
+    operator: str = ""
+    jwk: dict[str, Any] = dataclasses.field(default_factory=dict)
+    raw: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -232,6 +251,7 @@ __all__ = [
     "EpochPage",
     "LotWritten",
     "Me",
+    "NodeIdentity",
     "NodeInfo",
     "Producer",
     "Recall",

@@ -4,7 +4,8 @@
 code the node's intake checks them with (``vntrace.node.records``), after validating
 them against the product profile, so a mistake is reported locally with its field path
 instead of as a rejected upload. Private (confidential) fields are replaced by salted
-commitments before signing; their values stay with the producer (``disclosures``).
+commitments before signing; their values and salts (``disclosures``) travel beside the
+record, for the node to keep sealed for auditors, and stay with the producer.
 
 Keys come from an environment variable the caller names, or from an encrypted Web3
 Secret Storage keystore (the format geth, Foundry and MetaMask exports use). The key
@@ -42,8 +43,10 @@ class SignedEvent:
     """One event ready to upload: as signed (private fields committed), salt, signature.
 
     ``record_id`` is the leaf the node will file it under, known before uploading.
-    ``disclosures`` hold private values and their salts: keep them, never upload them
-    with the public record.
+    ``disclosures`` hold the private values and their field salts (``{path: {"value",
+    "salt"}}``). They are uploaded beside the event by default, so the node keeps them
+    sealed for auditors (never in a public view); ``to_json(disclose=False)`` withholds
+    them. Keep your own copy either way: it proves the committed values later.
     """
 
     event: dict[str, Any]
@@ -53,9 +56,12 @@ class SignedEvent:
     lot_key: str
     disclosures: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
-    def to_json(self) -> dict[str, Any]:
-        """The ``{event, salt, signature}`` object the gateway takes."""
-        return {"event": self.event, "salt": self.salt, "signature": self.signature}
+    def to_json(self, *, disclose: bool = True) -> dict[str, Any]:
+        """The ``{event, salt, signature[, disclosures]}`` object the gateway takes."""
+        out: dict[str, Any] = {"event": self.event, "salt": self.salt, "signature": self.signature}
+        if disclose and self.disclosures:
+            out["disclosures"] = self.disclosures
+        return out
 
 
 def _load_profile(profile: Profile | str | os.PathLike[str] | None, fallback: str) -> Profile:
@@ -264,9 +270,20 @@ def keystore_address(path: str | os.PathLike[str]) -> str | None:
     return f"0x{address}" if isinstance(address, str) and len(address) == 40 else None
 
 
-def submissions(events: Sequence[SignedEvent | Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Signed events as the gateway takes them (already-JSON dicts pass through)."""
-    return [e.to_json() if isinstance(e, SignedEvent) else dict(e) for e in events]
+def submissions(
+    events: Sequence[SignedEvent | Mapping[str, Any]], *, disclose: bool = True
+) -> list[dict[str, Any]]:
+    """Signed events as the gateway takes them (already-JSON dicts pass through).
+
+    ``disclose=False`` leaves out the private values and salts (also from dicts).
+    """
+    out: list[dict[str, Any]] = []
+    for e in events:
+        item = e.to_json(disclose=disclose) if isinstance(e, SignedEvent) else dict(e)
+        if not disclose:
+            item.pop("disclosures", None)
+        out.append(item)
+    return out
 
 
 __all__ = [

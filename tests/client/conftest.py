@@ -56,6 +56,13 @@ class Node:
     def admin(self) -> Client:
         return Client(self.url, api_key=self.admin_token)
 
+    def auditor(self, label: str = "customs") -> Client:
+        """A client holding a fresh auditor key."""
+        with self.admin() as admin:
+            token = admin.issue_auditor_key(label=label).token
+        assert token is not None
+        return Client(self.url, api_key=token)
+
 
 def _wait_ready(url: str, proc: subprocess.Popen[str], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
@@ -71,12 +78,13 @@ def _wait_ready(url: str, proc: subprocess.Popen[str], timeout: float = 60.0) ->
     raise AssertionError("vntrace serve did not come up")
 
 
-@pytest.fixture(scope="session")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    data = tmp_path_factory.mktemp("client-node")
-    port = free_port()
+def start_node(
+    data: Path, *, epoch_seconds: float = 0.2, port: int | None = None
+) -> tuple[Node, subprocess.Popen[str]]:
+    """``vntrace serve`` on ``data`` (reused across restarts), ready to take requests."""
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
-    env = clean_env(VNTRACE_EPOCH_SECONDS="0.2", VNTRACE_RATE_LIMIT_PER_SECOND="0")
+    env = clean_env(VNTRACE_EPOCH_SECONDS=str(epoch_seconds), VNTRACE_RATE_LIMIT_PER_SECOND="0")
     proc = subprocess.Popen(
         [*CLI, "serve", "--data-dir", str(data), "--port", str(port)],
         stdout=subprocess.PIPE,
@@ -87,14 +95,30 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     )
     try:
         _wait_ready(url, proc)
-        yield Node(url, data, (data / "admin-token").read_text().strip())
-    finally:
+    except BaseException:
+        stop_node(proc)
+        raise
+    return Node(url, data, (data / "admin-token").read_text().strip()), proc
+
+
+def stop_node(proc: subprocess.Popen[str]) -> None:
+    """Stop a node started by :func:`start_node` (SIGINT, then kill after 30 s)."""
+    if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
-        try:
-            proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
+    try:
+        proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+
+
+@pytest.fixture(scope="session")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+    node, proc = start_node(tmp_path_factory.mktemp("client-node"))
+    try:
+        yield node
+    finally:
+        stop_node(proc)
 
 
 @dataclass
