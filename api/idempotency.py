@@ -22,15 +22,25 @@ from vntrace.node.records import canonicalize
 from vntrace.node.service import TraceNode
 from vntrace.node.store.types import IdempotencyRow, ProducerRow
 
+from .body import BODY_DEPTH
 from .problems import Problem
 
 HEADER = "Idempotency-Key"
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 
+# The body limit already bounds what is hashed; canonicalize's own default (512 KiB, one
+# event's bound) refused batches of about a thousand events sent with a key.
+_HASHED_MAX_BYTES = 1 << 30
+
+
 def request_hash(method: str, path: str, payload: BaseModel) -> bytes:
     """SHA-256 over the request's method, path and canonical body."""
-    body = canonicalize(payload.model_dump(mode="json", by_alias=True))
+    body = canonicalize(
+        payload.model_dump(mode="json", by_alias=True),
+        max_depth=BODY_DEPTH,  # an event may nest MAX_DEPTH deep *inside* the body
+        max_bytes=_HASHED_MAX_BYTES,
+    )
     return hashlib.sha256(f"{method} {path}\n".encode() + body).digest()
 
 

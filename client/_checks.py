@@ -83,7 +83,10 @@ def _anchor_claims(
         problem = receipt_problem(snap.receipts[tx], registry, root, block)
         if problem:
             out.append((Reason.ANCHOR_MISMATCH, problem))
-    return out, tx, block
+        else:
+            return out, tx, block  # the receipt confirmed the claimed block
+    # A block number no receipt confirmed is the gateway's word: never report it.
+    return out, tx, None
 
 
 def _valid_tx(claimed: Any) -> str | None:

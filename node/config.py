@@ -74,6 +74,13 @@ class Settings(BaseSettings):
         description="Test only: crash points for fault injection (see vntrace.node.faults).",
     )
 
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-For/"
+        "-Proto headers are trusted (e.g. '127.0.0.1' behind a local nginx). Unset: no "
+        "forwarded header is trusted, so clients cannot spoof their address.",
+    )
+
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     public_base_url: str | None = Field(

@@ -103,6 +103,9 @@ def serve(
             log_level="info",
             log_config=None,
             lifespan="on",
+            # Trust forwarded headers only from configured proxies (never by default).
+            proxy_headers=settings.forwarded_allow_ips is not None,
+            forwarded_allow_ips=settings.forwarded_allow_ips or "",
         )
         server = _server_class()(config)
         server.run()

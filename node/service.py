@@ -14,9 +14,10 @@ resubmitted record (same salt, same event) returns the stored one, never a dupli
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,13 @@ from typing import Any
 from eth_account import Account
 
 from vntrace.node import bundles
-from vntrace.node.anchoring import AnchoredRoots, AnchoringLoop, AnchoringPipeline, EpochPolicy
+from vntrace.node.anchoring import (
+    AnchoredRoots,
+    AnchoringLoop,
+    AnchoringPipeline,
+    EpochPolicy,
+    RootState,
+)
 from vntrace.node.anchoring.leader import leadership_for
 from vntrace.node.bundles import BUNDLE_VERSION, Reason
 from vntrace.node.chain import ChainBackend, ChainError, ContractRevertError, open_backend
@@ -58,6 +65,7 @@ from vntrace.node.records import (
 from vntrace.node.records.signing import address_bytes, to_checksum_address
 from vntrace.node.store import Store
 from vntrace.node.store import errors as store_errors
+from vntrace.node.store.clock import from_ms, to_ms, utc_now
 from vntrace.node.store.types import LotRow, NewRecord, ProducerRow, RecordRow
 from vntrace.node.vault import Vault, VaultError
 
@@ -104,28 +112,22 @@ class Verdict:
         return self.status == "verified"
 
 
-@dataclass(slots=True)
-class _ChainView:
-    """Chain facts needed by one verification batch, each fetched once."""
+_MEMO_SIZE = 100_000
 
-    roots: AnchoredRoots
-    chain: ChainBackend
-    recalls: dict[bytes, bool] = field(default_factory=dict)
-    producers: dict[str, bool] = field(default_factory=dict)
 
-    def recalled(self, key: bytes) -> bool:
-        if key not in self.recalls:
-            self.recalls[key] = self.chain.is_recalled(key)
-        return self.recalls[key]
-
-    def producer_ok(self, address: str) -> bool:
-        if address not in self.producers:
-            self.producers[address] = self.chain.is_active_producer(address)
-        return self.producers[address]
+def _memo_put(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    """Remember ``value``; a full memo starts over (bounded memory, no LRU bookkeeping)."""
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
 
 
 def _hex(data: bytes | None) -> str | None:
     return None if data is None else "0x" + data.hex()
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _secret(value: Any) -> str | None:
@@ -206,6 +208,11 @@ class TraceNode:
         # (PostgreSQL advisory lock, or a file lock beside SQLite) steps the pipeline.
         self.loop = AnchoringLoop(self.pipeline, leadership=leadership_for(store))
         self.roots = AnchoredRoots(chain)
+        self._intake_lock = threading.Lock()
+        self._last_intake_ms = 0
+        self._lot_names_memo: dict[bytes, tuple[str, str]] = {}
+        self._producer_memo: dict[int, str] = {}
+        self._anchor_facts_memo: dict[bytes, tuple[int | None, str | None]] = {}
 
     @classmethod
     def open(cls, settings: Settings) -> TraceNode:
@@ -293,6 +300,8 @@ class TraceNode:
     ) -> ProducerRow:
         """Register a producer on the node and, where the node holds the admin key, on chain."""
         raw = self._address(address)
+        if raw == bytes(20):  # the registry refuses it, and nobody holds its key
+            raise InvalidInputError("the zero address cannot be a producer")
         try:
             row = self.store.get_producer_by_address(raw) or self.store.add_producer(
                 raw, name, metadata_uri
@@ -307,6 +316,8 @@ class TraceNode:
                     row = self.store.mark_producer_onchain(row.id, result.tx_hash)
                 else:
                     row = self.store.mark_producer_onchain(row.id, b"\x00" * 32)
+            except ContractRevertError as exc:  # retrying will not help: not a 503
+                raise ConflictError(f"registered on the node; the registry refused: {exc}") from exc
             except ChainError as exc:
                 raise UnavailableError(f"registered on the node, not yet on chain: {exc}") from exc
         return row
@@ -342,15 +353,29 @@ class TraceNode:
                 exc
             )
 
+    def _own_lot(self, producer: ProducerRow, gtin: str, lot: str) -> LotRow:
+        """The producer's lot, created if new. A lot that is already the producer's is
+        read, not written: a read transaction instead of a write one per batch."""
+        self._check_active(producer)
+        gtin14, lot, key = self.lot_identity(gtin, lot)
+        row = self.store.get_lot(key)
+        mine = row is not None and row.producer_id == producer.id
+        if mine and row is not None and (row.gtin, row.lot_number) == (gtin14, lot):
+            return row
+        return self.register_lot(producer, gtin14, lot)[0]
+
     def submit(
         self, producer: ProducerRow, gtin: str, lot: str, submissions: Sequence[Submission]
     ) -> list[Acknowledgement]:
         """Check and store signed records for one lot, all or none, in one transaction."""
         if not submissions:
             raise InvalidInputError("no records submitted")
-        lot_row, _ = self.register_lot(producer, gtin, lot)
+        lot_row = self._own_lot(producer, gtin, lot)
         producer_address = to_checksum_address(producer.address)
         chain_id, registry = self.chain.chain_id, self.chain.registry_address
+        # A row that comes back from add_records with another intake time than this
+        # batch's was stored before: a duplicate (no lookup transaction per record).
+        received_at = self._intake_time()
         new: list[NewRecord] = []
         errors: list[dict[str, Any]] = []
         for i, sub in enumerate(submissions):
@@ -390,6 +415,7 @@ class TraceNode:
                     signature=rec.signature,
                     sealed_disclosures=sealed,
                     disclosures_key_id=self.vault.active if sealed else None,
+                    received_at=received_at,
                 )
             )
         if errors:
@@ -398,14 +424,24 @@ class TraceNode:
                 "nothing was stored",
                 errors=errors,
             )
-        before = {r.leaf for r in new if self.store.get_record(r.leaf) is not None}
         try:
             rows = self.store.add_records(new)
         except store_errors.StoreUnavailableError as exc:
             raise UnavailableError(str(exc)) from exc
         except store_errors.ConflictError as exc:
             raise ConflictError(str(exc)) from exc
-        return [self._acknowledge(r, lot_row.lot_key, r.leaf in before) for r in rows]
+        return [self._acknowledge(r, lot_row.lot_key, r.received_at != received_at) for r in rows]
+
+    def _intake_time(self) -> datetime:
+        """Now, at the store's millisecond precision, never the same twice in a process.
+
+        Unique per batch so that :meth:`submit` tells a duplicate from a fresh row by
+        its intake time alone.
+        """
+        with self._intake_lock:
+            ms = max(to_ms(utc_now()), self._last_intake_ms + 1)
+            self._last_intake_ms = ms
+        return from_ms(ms)
 
     def anchor_deadline(self, received_at: datetime) -> datetime:
         """When the node promises a record received at ``received_at`` is anchored."""
@@ -482,22 +518,20 @@ class TraceNode:
     def bundle(self, record_id: str) -> dict[str, Any]:
         """The proof bundle of one record (pending records have no proof yet)."""
         row = self.record(record_id)
-        lot = self.store.get_lot(row.lot_key)
-        producer = self.store.get_producer(row.producer_id)
-        assert lot is not None and producer is not None
+        gtin, lot_number = self._lot_names(row.lot_key)
         out: dict[str, Any] = {
             "version": BUNDLE_VERSION,
             "recordId": _hex(row.leaf),
             "status": row.status.value,
-            "gtin": lot.gtin,
-            "lot": lot.lot_number,
-            "digitalLink": digital_link_uri(self.settings.base_url, lot.gtin, lot.lot_number),
-            "lotKey": _hex(lot.lot_key),
+            "gtin": gtin,
+            "lot": lot_number,
+            "digitalLink": digital_link_uri(self.settings.base_url, gtin, lot_number),
+            "lotKey": _hex(row.lot_key),
             "event": parse_json(row.event_json.decode()),
             "salt": _hex(row.salt),
             "digest": _hex(row.digest),
             "leaf": _hex(row.leaf),
-            "producer": to_checksum_address(producer.address),
+            "producer": self._producer_address(row.producer_id),
             "signature": _hex(row.signature),
             "chainId": self.chain.chain_id,
             "registry": self.chain.registry_address,
@@ -528,6 +562,29 @@ class TraceNode:
                     "blockTimestamp": epoch.block_timestamp,
                 }
         return out
+
+    def _lot_names(self, key: bytes) -> tuple[str, str]:
+        """A lot's GTIN and lot number by lot key (immutable, so memoised: one read
+        transaction less per bundle)."""
+        names = self._lot_names_memo.get(key)
+        if names is None:
+            lot = self.store.get_lot(key)
+            if lot is None:
+                raise NotFoundError(f"no lot 0x{key.hex()}")
+            names = (lot.gtin, lot.lot_number)
+            _memo_put(self._lot_names_memo, key, names)
+        return names
+
+    def _producer_address(self, producer_id: int) -> str:
+        """A producer's checksum address by id (immutable, so memoised)."""
+        address = self._producer_memo.get(producer_id)
+        if address is None:
+            producer = self.store.get_producer(producer_id)
+            if producer is None:
+                raise NotFoundError(f"no producer {producer_id}")
+            address = to_checksum_address(producer.address)
+            _memo_put(self._producer_memo, producer_id, address)
+        return address
 
     def provenance(self, gtin: str, lot: str) -> dict[str, Any]:
         """A lot's events in order, with one multiproof per anchored epoch."""
@@ -629,7 +686,10 @@ class TraceNode:
 
     def verify_bundles(self, items: Sequence[dict[str, Any]]) -> list[Verdict]:
         """Verify many bundles: offline checks, then each root and lot checked once."""
-        view = _ChainView(self.roots, self.chain)
+        try:  # the registry's events since the last batch: then no eth_call per record
+            self.roots.refresh()
+        except ChainError as exc:
+            raise UnavailableError(f"the chain could not be read: {exc}") from exc
         by_root: dict[bytes, BatchVerifier] = {}
 
         def prove(root: bytes, leaf: bytes, proof: list[Any]) -> bool:
@@ -645,7 +705,7 @@ class TraceNode:
             details = list(check.details)
             anchor = item.get("anchor") if isinstance(item, dict) else None
             if check.root is not None and Reason.MALFORMED not in reasons:
-                verdicts.append(self._chain_verdict(check, view, reasons, details, anchor))
+                verdicts.append(self._chain_verdict(check, reasons, details, anchor))
             else:
                 verdicts.append(_verdict(reasons, details, check, anchor))
         return verdicts
@@ -671,26 +731,63 @@ class TraceNode:
     def _chain_verdict(
         self,
         check: bundles.OfflineCheck,
-        view: _ChainView,
         reasons: list[Reason],
         details: list[str],
         anchor: Any,
     ) -> Verdict:
         assert check.root is not None and check.lot_key is not None
         try:
+            state = self.roots.get(check.root)
             findings = bundles.chain_findings(
                 check,
-                view.roots.get(check.root),
-                producer_active=view.producer_ok(check.producer) if check.producer else None,
-                recalled=view.recalled(check.lot_key),
+                state,
+                producer_active=self.roots.is_active_producer(check.producer)
+                if check.producer
+                else None,
+                recalled=self.roots.is_recalled(check.lot_key),
                 anchor_claimed=anchor is not None,
             )
+            if state is not None and anchor is not None:
+                findings += self._anchor_claims(state, anchor)
         except ChainError as exc:
             raise UnavailableError(f"the chain could not be read: {exc}") from exc
         for reason, detail in findings:
             reasons.append(reason)
             details.append(detail)
         return _verdict(reasons, details, check, anchor)
+
+    def _anchor_claims(self, state: RootState, anchor: Any) -> list[tuple[Reason, str]]:
+        """Compare the anchor a bundle claims (chain, contract, transaction, block, time)
+        with the registry's: a verdict must not vouch for an anchor time the chain never
+        recorded. The root's block time and transaction are read once per root."""
+        if not isinstance(anchor, dict):
+            return [(Reason.ANCHOR_MISMATCH, "the anchor is not an object")]
+        facts = self._anchor_facts_memo.get(state.root)
+        if facts is None:
+            info = self.chain.get_anchor(state.root)
+            tx = next(
+                (
+                    e.tx_hash
+                    for e in self.chain.events_since(state.block_number, state.block_number)
+                    if e.name == "RootAnchored" and bytes(e.args["root"]) == state.root
+                ),
+                None,
+            )
+            facts = (info.timestamp if info is not None else None, _hex(tx))
+            _memo_put(self._anchor_facts_memo, state.root, facts)
+        timestamp, tx_hash = facts
+        claims = {
+            "chainId": (anchor.get("chainId"), self.chain.chain_id),
+            "contract": (_lower(anchor.get("contract")), self.chain.registry_address.lower()),
+            "txHash": (_lower(anchor.get("txHash")), tx_hash),
+            "blockNumber": (anchor.get("blockNumber"), state.block_number),
+            "blockTimestamp": (anchor.get("blockTimestamp"), timestamp),
+        }
+        return [
+            (Reason.ANCHOR_MISMATCH, f"the anchor claims {name} {claimed}; the chain says {real}")
+            for name, (claimed, real) in claims.items()
+            if claimed is not None and (claimed != real or type(claimed) is bool)
+        ]
 
     # -- helpers ---------------------------------------------------------------------------
 

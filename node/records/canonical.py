@@ -29,6 +29,7 @@ import json.encoder
 import math
 import re
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 import rfc8785
@@ -227,8 +228,12 @@ def _finite_float(text: str) -> float:
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-# A JSON string token (escapes included, possibly unterminated) or one bracket.
-_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]')
+# A JSON string once its escaped backslashes and quotes are gone, and non-brackets.
+_PLAIN_STRING = re.compile(r'"[^"]*"?')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP = [0] * 256
+_DEPTH_STEP[ord("[")] = _DEPTH_STEP[ord("{")] = 1
+_DEPTH_STEP[ord("]")] = _DEPTH_STEP[ord("}")] = -1
 
 
 def _check_text_depth(text: str, max_depth: int) -> None:
@@ -239,15 +244,16 @@ def _check_text_depth(text: str, max_depth: int) -> None:
     kilobytes of ``[`` would crash the node with a segmentation fault, not a
     RecursionError.
     """
-    depth = 0
-    for match in _TOKEN.finditer(text):
-        ch = match.group()[0]
-        if ch == "[" or ch == "{":
-            depth += 1
-            if depth > max_depth:
-                raise CanonicalizationError(f"nested deeper than {max_depth} objects/arrays")
-        elif ch == "]" or ch == "}":
-            depth -= 1
+    if text.count("[") + text.count("{") <= max_depth:
+        return
+    # Outside strings only (their brackets do not count): escaped backslashes and quotes
+    # go first, so every string is then a plain "..." run. All of it runs in C; a Python
+    # loop over every token cost a fifth of a batch verification request. Invalid JSON
+    # may be seen differently after its first error, where the parser stops anyway.
+    outside = _PLAIN_STRING.sub("", text.replace("\\\\", "").replace('\\"', ""))
+    brackets = _NOT_BRACKET.sub("", outside).encode("ascii")
+    if max(accumulate(map(_DEPTH_STEP.__getitem__, brackets), initial=0)) > max_depth:
+        raise CanonicalizationError(f"nested deeper than {max_depth} objects/arrays")
 
 
 def _int_or_double(text: str) -> int | float:

@@ -6,6 +6,16 @@ that off (``isolation_level = None``) and emits BEGIN itself from SQLAlchemy's
 ``begin`` event: ``BEGIN IMMEDIATE`` for write transactions (the write lock is taken
 up front, so a transaction never fails halfway when upgrading from read to write) and
 a plain ``BEGIN`` for reads (a consistent WAL snapshot that never blocks writers).
+
+PostgreSQL (psycopg 3): write transactions run at the default READ COMMITTED (each
+statement sees what committed before it; intake is insert-on-conflict, sealing takes a
+transaction advisory lock), read transactions at REPEATABLE READ READ ONLY, so a
+method that reads several tables sees one snapshot, as a SQLite read does. Both are
+set on the driver connection (psycopg sends them with its BEGIN: no extra round trip).
+Connections get a connect timeout, TCP keepalives and ``application_name=vntrace``
+unless the URL says otherwise, and the pool pings a connection before lending it.
+Serialization failures, deadlocks, lock timeouts, dropped connections and a server
+that is starting or shutting down are retried as a whole transaction.
 """
 
 from __future__ import annotations
@@ -42,8 +52,23 @@ T = TypeVar("T")
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 _WRITE = "vntrace_write"
-# PostgreSQL SQLSTATEs worth retrying: serialization failure, deadlock, lock not available.
-_PG_TRANSIENT = {"40001", "40P01", "55P03"}
+# PostgreSQL SQLSTATEs worth retrying as a whole transaction: serialization failure,
+# deadlock, lock not available, too many connections, admin/crash shutdown, cannot
+# connect now (starting up), and the whole class 08 (connection exceptions).
+_PG_TRANSIENT = {"40001", "40P01", "55P03", "53300", "57P01", "57P02", "57P03"}
+_PG_TRANSIENT_CLASSES = ("08",)
+# libpq connection failures carry no SQLSTATE; these say the settings are wrong.
+_PG_CONFIG_ERRORS = ("authentication failed", "does not exist", "no pg_hba.conf entry")
+# Connection defaults for PostgreSQL; a value given in the URL's query wins.
+_PG_CONNECT_DEFAULTS: dict[str, Any] = {
+    "connect_timeout": 10,
+    "application_name": "vntrace",
+    # Notice a dead peer in ~25 s instead of the kernel's 2 hours (half-open sockets).
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +105,18 @@ def create_store_engine(url: str | URL, *, busy_timeout_ms: int = 5000) -> Engin
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     if backend == "postgresql":
+        if u.drivername == "postgresql":  # a plain libpq-style URL: use psycopg 3
+            u = u.set(drivername="postgresql+psycopg")
+        if u.get_driver_name() != "psycopg":
+            raise InvalidInputError(
+                f"PostgreSQL is supported through psycopg 3: use postgresql+psycopg://, "
+                f"not {u.drivername}://"
+            )
+        defaults = {k: v for k, v in _PG_CONNECT_DEFAULTS.items() if k not in u.query}
         try:
-            return create_engine(u, pool_pre_ping=True)
+            return create_engine(
+                u, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=defaults
+            )
         except ModuleNotFoundError as e:
             raise InvalidInputError(f"PostgreSQL needs a driver (psycopg): {e}") from e
     raise InvalidInputError(f"unsupported database {backend!r}; use sqlite or postgresql")
@@ -132,6 +167,12 @@ def run_transaction(
             with engine.connect() as conn:
                 if write:
                     conn.execution_options(**{_WRITE: True})
+                elif conn.dialect.name == "postgresql":
+                    # One snapshot for the whole read, as SQLite's BEGIN gives; reset
+                    # when the connection goes back to the pool.
+                    conn.execution_options(
+                        isolation_level="REPEATABLE READ", postgresql_readonly=True
+                    )
                 with conn.begin():
                     return fn(conn)
         except StoreError:
@@ -155,10 +196,12 @@ def _is_transient(e: exc.DBAPIError) -> bool:
         return True
     orig = e.orig
     code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-    if code in _PG_TRANSIENT:
+    if code in _PG_TRANSIENT or (code and code.startswith(_PG_TRANSIENT_CLASSES)):
         return True
     if isinstance(e, exc.OperationalError):
         msg = str(orig).lower()
+        if any(s in msg for s in _PG_CONFIG_ERRORS):
+            return False  # a wrong password or database name will not heal by retrying
         return any(
             s in msg for s in ("locked", "busy", "could not connect", "connection", "timeout")
         )

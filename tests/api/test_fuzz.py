@@ -92,7 +92,10 @@ def test_no_server_errors(gw: Gateway, path: str, method: str, data: st.DataObje
         )
     client: TestClient = gw.client
     r = client.request(method.upper(), url, **kwargs)
-    assert r.status_code < 500, (method, url, r.status_code, r.text[:500])
+    # /readyz answers 503 by design when the node is not ready (e.g. a loaded machine
+    # delays anchoring): that is a health verdict, not a server error.
+    legit_503 = url == "/readyz" and r.status_code == 503
+    assert r.status_code < 500 or legit_503, (method, url, r.status_code, r.text[:500])
     if 400 <= r.status_code < 500:
         assert r.headers["content-type"].startswith("application/problem+json"), r.text[:200]
 

@@ -1,6 +1,7 @@
 """Child process for the crash tests: does one store operation, then dies by SIGKILL.
 
-Usage: python crash_child.py DATA_DIR SCENARIO [ARG]. Acknowledged leaves (after
+Usage: python crash_child.py DATA_DIR|URL SCENARIO [ARG] (a data folder for the embedded
+SQLite store, or any store URL, e.g. a PostgreSQL one). Acknowledged leaves (after
 ``add_records`` returned) are printed as hex lines, flushed, before anything else.
 """
 
@@ -45,9 +46,9 @@ def records(store: Store, n: int, rng: random.Random) -> list[NewRecord]:
 
 
 def main() -> None:
-    data_dir, scenario = sys.argv[1], sys.argv[2]
+    target, scenario = sys.argv[1], sys.argv[2]
     arg = sys.argv[3] if len(sys.argv) > 3 else ""
-    store = Store.for_data_dir(data_dir)
+    store = Store.open(target) if "://" in target else Store.for_data_dir(target)
     rng = random.Random(int.from_bytes(os.urandom(8)))
     if scenario == "add":  # ack batches forever (the parent kills us) or ARG batches, then die
         batches = int(arg) if arg else None

@@ -1,17 +1,12 @@
-"""The embedded SQLite default: WAL and FULL sync, secrets at rest, crash safety.
+"""The embedded SQLite default: WAL and FULL sync, secrets at rest, locking.
 
-The crash tests run a child process (``crash_child.py``) that is killed with SIGKILL
-at chosen points, then reopen the database: what was acknowledged is there, and no
-transaction is ever half applied.
+The crash tests (SIGKILL at chosen points) run on every backend: ``test_crashes.py``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,18 +16,14 @@ from sqlalchemy import text
 
 from vntrace.node.store import (
     DB_FILENAME,
-    EpochStatus,
     InvalidInputError,
-    RecordStatus,
     RetryPolicy,
     Store,
     StoreUnavailableError,
 )
 from vntrace.node.store import keys as store_keys
 
-from .helpers import assert_consistent, make_world
-
-CHILD = Path(__file__).with_name("crash_child.py")
+from .helpers import make_world
 
 
 def _db_bytes(data_dir: Path) -> bytes:
@@ -136,105 +127,6 @@ def test_concurrent_intake_from_threads(sqlite_store: Store) -> None:
         t.join()
     assert errors == []
     assert sqlite_store.pending_count() == 160
-
-
-# -- crashes -------------------------------------------------------------------------
-
-
-def _prepare(data_dir: Path, pending: int = 0) -> None:
-    with Store.for_data_dir(data_dir) as s:
-        w = make_world(s)
-        lots = [w.lot(name) for name in "ABC"]
-        if pending:
-            s.add_records([w.record(lots[i % 3], i) for i in range(pending)])
-
-
-def _run_child(data_dir: Path, *args: str) -> list[str]:
-    proc = subprocess.run(
-        [sys.executable, str(CHILD), str(data_dir), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == -signal.SIGKILL, proc.stderr
-    return proc.stdout.split()
-
-
-def test_records_acknowledged_before_sigkill_are_there(data_dir: Path) -> None:
-    _prepare(data_dir)
-    acked = _run_child(data_dir, "add", "4")  # killed right after the 4th add_records
-    assert len(acked) == 100
-    with Store.for_data_dir(data_dir) as s:
-        assert s.pending_count() == 100
-        for leaf in acked:
-            assert s.get_record(bytes.fromhex(leaf)) is not None
-
-
-def test_records_acknowledged_before_an_external_sigkill_are_there(data_dir: Path) -> None:
-    _prepare(data_dir)
-    proc = subprocess.Popen(
-        [sys.executable, str(CHILD), str(data_dir), "add"], stdout=subprocess.PIPE, text=True
-    )
-    assert proc.stdout is not None
-    acked = [proc.stdout.readline().strip() for _ in range(60)]
-    proc.send_signal(signal.SIGKILL)  # somewhere in the middle of later batches
-    rest, _ = proc.communicate(timeout=30)
-    acked += rest.split()
-    with Store.for_data_dir(data_dir) as s:
-        stored = s.pending_count()
-        assert stored >= len(acked) >= 60
-        assert stored % 25 == 0  # whole batches only
-        for leaf in acked:
-            assert s.get_record(bytes.fromhex(leaf)) is not None
-        assert_consistent(s)
-
-
-def test_a_crash_before_commit_acknowledges_nothing(data_dir: Path) -> None:
-    _prepare(data_dir, pending=5)
-    assert _run_child(data_dir, "add-crash") == []
-    with Store.for_data_dir(data_dir) as s:
-        assert s.pending_count() == 5
-
-
-@pytest.mark.parametrize("point", ["seal:selected", "seal:epoch_inserted", "seal:records_updated"])
-def test_a_crash_inside_seal_leaves_no_epoch(data_dir: Path, point: str) -> None:
-    _prepare(data_dir, pending=30)
-    _run_child(data_dir, "seal", point)
-    with Store.for_data_dir(data_dir) as s:
-        assert s.latest_epoch() is None
-        assert s.pending_count() == 30
-        assert_consistent(s)
-        epoch = s.seal_epoch(100)  # the anchorer simply seals again
-        assert epoch is not None and (epoch.number, epoch.record_count) == (1, 30)
-        assert_consistent(s)
-
-
-def test_a_crash_right_after_seal_leaves_a_complete_epoch(data_dir: Path) -> None:
-    _prepare(data_dir, pending=30)
-    assert _run_child(data_dir, "seal", "never") == ["1"]
-    with Store.for_data_dir(data_dir) as s:
-        [epoch] = s.unfinished_epochs()
-        assert (epoch.number, epoch.record_count, epoch.status) == (1, 30, EpochStatus.SEALED)
-        assert s.pending_count() == 0
-        assert len(s.epoch_tree(1)) == 59
-        assert_consistent(s)
-
-
-def test_a_crash_inside_mark_anchored_changes_nothing(data_dir: Path) -> None:
-    _prepare(data_dir, pending=10)
-    with Store.for_data_dir(data_dir) as s:
-        s.seal_epoch(100)
-        s.record_signed_tx(1, b"raw", b"\x01" * 32, 0)
-        s.mark_sent(b"\x01" * 32)
-    _run_child(data_dir, "anchor", "anchor:epoch_updated")
-    with Store.for_data_dir(data_dir) as s:
-        epoch = s.get_epoch(1)
-        assert epoch is not None and epoch.status is EpochStatus.SENT
-        assert {r.status for r in s.records_in_epoch(1)} == {RecordStatus.SEALED}
-        assert_consistent(s)
-        s.mark_anchored(1, b"\x01" * 32, 10, 1_700_000_000)  # resumes cleanly
-        assert {r.status for r in s.records_in_epoch(1)} == {RecordStatus.ANCHORED}
-        assert_consistent(s)
 
 
 def test_integrity_check_reports_broken_invariants(sqlite_store: Store) -> None:

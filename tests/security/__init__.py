@@ -1,0 +1,1 @@
+"""Security: hostile input, tampering, and who may do what, against a real node process."""
