@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
-def _bench_proofs(argv: list[str]) -> int:
-    from vntrace.node.bench import proofs
+def _bench(argv: list[str]) -> int:
+    from vntrace.node.bench import suite
 
-    return proofs.main(argv)
+    return suite.main(argv)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -51,16 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", type=Path, default=None, help="data folder")
     demo.set_defaults(func=_cmd_demo)
 
-    bench = sub.add_parser("bench", help="benchmarks (results written to a folder)")
-    bench_sub = bench.add_subparsers(dest="suite", metavar="SUITE", required=True)
-    proofs = bench_sub.add_parser(
-        "proofs",
-        help="Merkle proof engine against its peers",
-        description="Options go to the benchmark: --quick, --sizes, --out, --no-js, ... "
-        "(see `vntrace bench proofs --help`).",
+    bench = sub.add_parser(
+        "bench",
+        help="benchmarks: the whole suite, or e2e | chain | proofs (see vntrace bench -h)",
+        description="`vntrace bench` runs the whole suite (BENCHMARKS.md); "
+        "`vntrace bench e2e|chain|proofs` one suite. Options go to the benchmark.",
         add_help=False,
     )
-    proofs.add_argument("bench_args", nargs=argparse.REMAINDER)
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
 
     from vntrace.client.cli import add_commands  # light: its handlers import the SDK
 
@@ -71,8 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``vntrace`` console script."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list[:2] == ["bench", "proofs"]:  # its options belong to the benchmark
-        return _bench_proofs(args_list[2:])
+    if args_list[:1] == ["bench"]:  # its options belong to the benchmark
+        return _bench(args_list[1:])
     parser = build_parser()
     args = parser.parse_args(args_list)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)

@@ -1,12 +1,23 @@
-"""Proof benchmark of the Merkle engine, with its peers measured in the same run.
+"""The benchmark suite (``vntrace bench``): what BENCHMARKS.md is generated from.
 
-``vntrace bench proofs`` runs :func:`run_proof_bench`: tree build, proof generation,
-single, batch and multiproof verification at 1k..1M leaves of the node's
-``(lot_key, digest)`` records, beside pymerkle 7 and ``@openzeppelin/merkle-tree``
-(through Node.js), plus raw keccak-256 as the physical bound. It writes
-``results.json``, ``report.md`` (and a plot when matplotlib is installed).
+- :mod:`.suite`: the whole suite within a time budget, results folder, BENCHMARKS.md;
+- :mod:`.e2e` and :mod:`.floor`: a real ``vntrace serve`` over HTTP (embedded chain and
+  anvil), and the node's per-record costs in one process that bound it;
+- :mod:`.gas`: gas of anchors and of proof verification on anvil and the embedded chain;
+- :mod:`.proofs`: the Merkle engine beside pymerkle and ``@openzeppelin/merkle-tree``
+  (:func:`run_proof_bench`, ``vntrace bench proofs``).
+
+See docs/benchmarks.md.
 """
 
 from .proofs import DEFAULT_OUT_DIR, DEFAULT_SIZES, QUICK_SIZES, main, run_proof_bench
+from .suite import run_suite
 
-__all__ = ["DEFAULT_OUT_DIR", "DEFAULT_SIZES", "QUICK_SIZES", "main", "run_proof_bench"]
+__all__ = [
+    "DEFAULT_OUT_DIR",
+    "DEFAULT_SIZES",
+    "QUICK_SIZES",
+    "main",
+    "run_proof_bench",
+    "run_suite",
+]

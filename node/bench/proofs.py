@@ -192,14 +192,18 @@ def run_proof_bench(
     peer_max_size: int | None = None,
     with_js: bool = True,
     with_pymerkle: bool = True,
+    passes: int | None = None,
 ) -> dict[str, Any]:
     """Measure, write ``results.json`` / ``report.md`` (/ ``proofs.png``) and return results.
 
     ``sizes`` defaults to 1k..1M (1k, 10k with ``quick``). Peers run at sizes up to
-    ``peer_max_size`` (100k; 10k with ``quick``).
+    ``peer_max_size`` (100k; 10k with ``quick``). ``passes`` overrides the number of
+    passes over all sizes (2 full, 1 quick): the whole suite runs one to save time.
     """
     say = progress or (lambda _msg: None)
     mode = QUICK if quick else FULL
+    if passes is not None:
+        mode = {**mode, "passes": max(1, passes)}
     sizes = sorted(set(sizes or (QUICK_SIZES if quick else DEFAULT_SIZES)))
     if not sizes or sizes[0] < 1:
         raise ValueError("sizes must be positive")

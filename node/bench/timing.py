@@ -67,3 +67,29 @@ def keccak_reference(calls: int, rounds: int) -> Rate:
         return calls
 
     return best_rate(run, rounds)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The ``q``-th percentile (0..100) of ``values``, interpolated linearly; None if empty."""
+    if not values:
+        return None
+    data = sorted(values)
+    pos = (len(data) - 1) * q / 100.0
+    low = int(pos)
+    high = min(low + 1, len(data) - 1)
+    return data[low] + (data[high] - data[low]) * (pos - low)
+
+
+def summarize(seconds: list[float]) -> dict[str, Any]:
+    """Count, mean and p50/p95/p99/max of durations, in milliseconds."""
+    if not seconds:
+        return {"count": 0}
+    ms = [s * 1000.0 for s in seconds]
+    return {
+        "count": len(ms),
+        "mean_ms": sum(ms) / len(ms),
+        "p50_ms": percentile(ms, 50),
+        "p95_ms": percentile(ms, 95),
+        "p99_ms": percentile(ms, 99),
+        "max_ms": max(ms),
+    }
