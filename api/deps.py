@@ -1,6 +1,9 @@
 """Dependencies shared by the routes, as ``Annotated`` aliases (the FastAPI template way).
 
-``NodeDep`` is the running :class:`TraceNode`; ``PrincipalDep`` any authenticated
+Routers depend on the service they use (``IntakeDep``, ``ProvenanceDep``,
+``VerificationDep``, ...) or the shared part (``StoreDep``, ``ProfileDep``), not on the
+whole node; ``NodeDep`` (the running :class:`TraceNode`) is left for the few routes
+that watch the node itself (health, metrics). ``PrincipalDep`` any authenticated
 caller; ``AdminDep`` the administrator (the regulator's operator); ``ProducerDep`` a
 producer's key, resolved to the producer's row. Each refusal is a problem+json 401
 (no or bad token) or 403 (wrong role).
@@ -13,8 +16,20 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from vntrace.node.chain import ChainBackend
 from vntrace.node.config import Settings
+from vntrace.node.profile import Profile
 from vntrace.node.service import TraceNode
+from vntrace.node.services import (
+    AboutService,
+    DisclosureService,
+    IntakeService,
+    ProducerService,
+    ProvenanceService,
+    RecallService,
+    VerificationService,
+)
+from vntrace.node.store import Store
 from vntrace.node.store.types import Principal, ProducerRow, Role
 
 from . import auth
@@ -37,6 +52,58 @@ def get_settings(request: Request) -> Settings:
 
 NodeDep = Annotated[TraceNode, Depends(get_node)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_store(node: NodeDep) -> Store:
+    return node.store
+
+
+def get_chain(node: NodeDep) -> ChainBackend:
+    return node.chain
+
+
+def get_profile(node: NodeDep) -> Profile:
+    return node.profile
+
+
+def get_about(node: NodeDep) -> AboutService:
+    return node.about
+
+
+def get_producers(node: NodeDep) -> ProducerService:
+    return node.producers
+
+
+def get_intake(node: NodeDep) -> IntakeService:
+    return node.intake
+
+
+def get_provenance(node: NodeDep) -> ProvenanceService:
+    return node.proofs
+
+
+def get_disclosures(node: NodeDep) -> DisclosureService:
+    return node.confidential
+
+
+def get_verification(node: NodeDep) -> VerificationService:
+    return node.verification
+
+
+def get_recalls(node: NodeDep) -> RecallService:
+    return node.recalls
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+ChainDep = Annotated[ChainBackend, Depends(get_chain)]
+ProfileDep = Annotated[Profile, Depends(get_profile)]
+AboutDep = Annotated[AboutService, Depends(get_about)]
+ProducersDep = Annotated[ProducerService, Depends(get_producers)]
+IntakeDep = Annotated[IntakeService, Depends(get_intake)]
+ProvenanceDep = Annotated[ProvenanceService, Depends(get_provenance)]
+DisclosuresDep = Annotated[DisclosureService, Depends(get_disclosures)]
+VerificationDep = Annotated[VerificationService, Depends(get_verification)]
+RecallsDep = Annotated[RecallService, Depends(get_recalls)]
 
 
 def _unauthorized(detail: str) -> Problem:

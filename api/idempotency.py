@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from vntrace.node.records import canonicalize
-from vntrace.node.service import TraceNode
+from vntrace.node.store import Store
 from vntrace.node.store.types import IdempotencyRow, ProducerRow
 
 from .body import BODY_DEPTH
@@ -62,7 +62,7 @@ def _replay(row: IdempotencyRow, digest: bytes, key: str) -> Response:
 
 
 def run_idempotent(
-    node: TraceNode,
+    store: Store,
     producer: ProducerRow,
     key: str | None,
     digest: bytes,
@@ -78,12 +78,12 @@ def run_idempotent(
             "Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is ideal)",
             errors=[{"field": HEADER, "in": "header", "message": "malformed", "code": "invalid"}],
         )
-    stored = node.store.get_idempotency(producer.id, key)
+    stored = store.get_idempotency(producer.id, key)
     if stored is not None:
         return _replay(stored, digest, key)
     status, model = action()
     text = model.model_dump_json(by_alias=True)
-    stored = node.store.put_idempotency(producer.id, key, digest, text, status)
+    stored = store.put_idempotency(producer.id, key, digest, text, status)
     if stored.response != text:  # a concurrent twin stored first: answer as it did
         return _replay(stored, digest, key)
     return Response(content=text, status_code=status, media_type="application/json")

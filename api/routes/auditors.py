@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from vntrace.node.store.types import Role
 
 from ..body import JsonRoute
-from ..deps import AdminDep, NodeDep
+from ..deps import AdminDep, StoreDep
 from ..schemas.producers import ApiKeyCreate, ApiKeyOut
 
 router = APIRouter(prefix="/v1/auditors", tags=["auditors"], route_class=JsonRoute)
@@ -24,8 +24,8 @@ class AuditorKeyIssued(ApiKeyOut):
 
 @router.post("/keys", status_code=201, response_model=AuditorKeyIssued)
 def issue_auditor_key(
-    node: NodeDep, _admin: AdminDep, body: ApiKeyCreate | None = None
+    store: StoreDep, _admin: AdminDep, body: ApiKeyCreate | None = None
 ) -> BaseModel:
     """Issue an auditor key. The token is in this response only."""
-    issued = node.store.create_api_key(Role.AUDITOR, None, label=body.label if body else None)
+    issued = store.create_api_key(Role.AUDITOR, None, label=body.label if body else None)
     return AuditorKeyIssued(**ApiKeyOut.of(issued.key).model_dump(), token=issued.token)

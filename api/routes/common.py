@@ -5,27 +5,40 @@ from __future__ import annotations
 from typing import Any
 
 from vntrace.node.errors import InvalidInputError
-from vntrace.node.records import RecordError, digital_link_uri, normalize_gtin, validate_lot
+from vntrace.node.profile import Profile
+from vntrace.node.records import (
+    RecordError,
+    digital_link_uri,
+    lot_key,
+    normalize_gtin,
+    validate_lot,
+)
 from vntrace.node.records.signing import to_checksum_address
-from vntrace.node.service import Acknowledgement, TraceNode
+from vntrace.node.services import Acknowledgement
 from vntrace.node.store.types import ProducerRow
 
 from ..problems import Problem
 from ..schemas.lots import LotWritten, RecordAck
 
 
-def lot_identity(node: TraceNode, gtin: str, lot: str, where: str = "body") -> tuple[str, str]:
-    """Normalised (GTIN-14, lot), refusing each bad part with its own field error."""
+def lot_identity(
+    profile: Profile | Any, gtin: str, lot: str, where: str = "body"
+) -> tuple[str, str]:
+    """Normalised (GTIN-14, lot), refusing each bad part with its own field error.
+
+    ``profile`` is the node's profile (or, for older callers, anything holding one).
+    """
+    profile = getattr(profile, "profile", profile)
     try:
         gtin14 = normalize_gtin(gtin)
     except RecordError as exc:
         raise _field(where, "gtin", str(exc)) from None
-    if not node.profile.accepts_gtin(gtin14):
+    if not profile.accepts_gtin(gtin14):
         raise _field(
             where,
             "gtin",
-            f"GTIN {gtin14} is not a product of profile {node.profile.id} "
-            f"(its GTINs: {', '.join(node.profile.gtins)})",
+            f"GTIN {gtin14} is not a product of profile {profile.id} "
+            f"(its GTINs: {', '.join(profile.gtins)})",
         )
     try:
         lot = validate_lot(lot)
@@ -54,19 +67,19 @@ def submission_errors(exc: InvalidInputError) -> InvalidInputError:
 
 
 def lot_written(
-    node: TraceNode,
+    base_url: str,
     producer: ProducerRow,
     gtin14: str,
     lot: str,
     created: bool,
     acks: list[Acknowledgement],
 ) -> LotWritten:
-    _, _, key = node.lot_identity(gtin14, lot)
+    """The answer to a write into a lot (``gtin14`` and ``lot`` already normalised)."""
     return LotWritten(
         gtin=gtin14,
         lot=lot,
-        lot_key="0x" + key.hex(),
-        digital_link=digital_link_uri(node.settings.base_url, gtin14, lot),
+        lot_key="0x" + lot_key(gtin14, lot).hex(),
+        digital_link=digital_link_uri(base_url, gtin14, lot),
         producer=to_checksum_address(producer.address),
         created=created,
         record_ids=[a.record_id for a in acks],

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from vntrace.node.errors import NotFoundError
 
-from ..deps import NodeDep
+from ..deps import ChainDep, StoreDep
 from ..schemas.epochs import EpochList, EpochOut
 
 router = APIRouter(prefix="/v1/epochs", tags=["epochs"])
@@ -16,21 +16,22 @@ router = APIRouter(prefix="/v1/epochs", tags=["epochs"])
 
 @router.get("", response_model=EpochList)
 def list_epochs(
-    node: NodeDep,
+    store: StoreDep,
+    chain: ChainDep,
     after: Annotated[int, Query(ge=0, description="List epochs numbered above this.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EpochList:
     """Epochs in ascending order, a page at a time."""
-    rows = node.store.list_epochs(after=after, limit=limit)
-    registry = node.chain.registry_address
+    rows = store.list_epochs(after=after, limit=limit)
+    registry = chain.registry_address
     items = [EpochOut.of(r, registry) for r in rows]
     return EpochList(items=items, next_after=rows[-1].number if len(rows) == limit else None)
 
 
 @router.get("/{number}", response_model=EpochOut)
-def get_epoch(number: Annotated[int, Path(ge=0)], node: NodeDep) -> EpochOut:
+def get_epoch(number: Annotated[int, Path(ge=0)], store: StoreDep, chain: ChainDep) -> EpochOut:
     """One epoch: root, record count, anchor transaction and block."""
-    row = node.store.get_epoch(number)
+    row = store.get_epoch(number)
     if row is None:
         raise NotFoundError(f"no epoch {number}")
-    return EpochOut.of(row, node.chain.registry_address)
+    return EpochOut.of(row, chain.registry_address)

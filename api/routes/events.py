@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from vntrace.node.errors import InvalidInputError
-from vntrace.node.service import Submission
+from vntrace.node.services import Submission
 
 from ..body import BATCH, JsonRoute
-from ..deps import NodeDep, ProducerDep
+from ..deps import IntakeDep, ProducerDep, ProfileDep, SettingsDep, StoreDep
 from ..idempotency import request_hash, run_idempotent
 from ..schemas.lots import EventsAppend, LotWritten
 from .common import lot_identity, lot_written, submission_errors, too_many
@@ -29,7 +29,10 @@ def append_events(
     gtin: str,
     lot: str,
     body: EventsAppend,
-    node: NodeDep,
+    intake: IntakeDep,
+    profile: ProfileDep,
+    store: StoreDep,
+    settings: SettingsDep,
     producer: ProducerDep,
     request: Request,
     idempotency_key: IdempotencyKey = None,
@@ -39,8 +42,8 @@ def append_events(
     The lot is created for the caller if it does not exist; another producer's lot is
     refused (403). Percent-encode the lot number as in its Digital Link path.
     """
-    gtin14, lot = lot_identity(node, gtin, lot, where="path")
-    limit = node.settings.max_events_per_request
+    gtin14, lot = lot_identity(profile, gtin, lot, where="path")
+    limit = settings.max_events_per_request
     if len(body.events) > limit:
         raise too_many("events", len(body.events), limit)
     metrics = request.app.state.metrics
@@ -48,12 +51,13 @@ def append_events(
     def action() -> tuple[int, BaseModel]:
         subs = [Submission(e.event, e.salt, e.signature, e.disclosures) for e in body.events]
         try:
-            acks = node.submit(producer, gtin14, lot, subs)
+            acks = intake.submit(producer, gtin14, lot, subs)
         except InvalidInputError as exc:
             raise submission_errors(exc) from None
         fresh = sum(not a.duplicate for a in acks)
         metrics.add_records(fresh)
-        return (201 if fresh else 200), lot_written(node, producer, gtin14, lot, False, acks)
+        out = lot_written(settings.base_url, producer, gtin14, lot, False, acks)
+        return (201 if fresh else 200), out
 
     digest = request_hash("POST", request.url.path, body)
-    return run_idempotent(node, producer, idempotency_key, digest, action)
+    return run_idempotent(store, producer, idempotency_key, digest, action)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from ..deps import NodeDep, PrincipalDep
+from ..deps import AboutDep, PrincipalDep, SettingsDep
 from ..schemas.common import ApiModel
 from ..schemas.info import Limits, NodeInfo
 from ..schemas.producers import ProducerOut
@@ -17,18 +17,18 @@ well_known = APIRouter(tags=["node"])
 
 
 @well_known.get("/.well-known/vntrace-node.json")
-def get_identity(node: NodeDep) -> dict[str, Any]:
+def get_identity(about: AboutDep) -> dict[str, Any]:
     """The node's identity: its id and Ed25519 public key (also recorded on chain in its
     anchorer metadata), to check the intake receipts it signs."""
-    return node.identity_document()
+    return about.identity_document()
 
 
 @router.get("/info", response_model=NodeInfo)
-def get_info(node: NodeDep) -> NodeInfo:
+def get_info(about: AboutDep, settings: SettingsDep) -> NodeInfo:
     """Chain id and registry (the EIP-712 domain producers sign in), operator, profile
     and the request limits."""
-    s = node.settings
-    info = node.info()
+    s = settings
+    info = about.info()
     return NodeInfo(
         version=package_version(),
         chain_id=info["chainId"],

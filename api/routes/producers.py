@@ -8,11 +8,11 @@ from fastapi import APIRouter, Path, Response
 
 from vntrace.node.errors import NotFoundError
 from vntrace.node.records.signing import to_checksum_address
-from vntrace.node.service import TraceNode
+from vntrace.node.store import Store
 from vntrace.node.store.types import ApiKeyRow, ProducerRow, Role
 
 from ..body import JsonRoute
-from ..deps import AdminDep, NodeDep
+from ..deps import AdminDep, ProducersDep, StoreDep
 from ..schemas.producers import (
     ApiKeyCreate,
     ApiKeyIssued,
@@ -35,43 +35,45 @@ AddressPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="0
     responses={200: {"description": "Already registered: the stored producer."}},
 )
 def register_producer(
-    body: ProducerCreate, node: NodeDep, _admin: AdminDep, response: Response
+    body: ProducerCreate, producers: ProducersDep, _admin: AdminDep, response: Response
 ) -> ProducerOut:
     """Register a producer on the node and in the on-chain registry (idempotent by address).
 
     A producer already registered is returned as stored (200), name unchanged.
     """
     try:
-        node.producer(body.address)
+        producers.producer(body.address)
         existed = True
     except NotFoundError:
         existed = False
-    row = node.register_producer(body.address, body.name, body.metadata_uri)
+    row = producers.register_producer(body.address, body.name, body.metadata_uri)
     if existed:
         response.status_code = 200
     return ProducerOut.of(row)
 
 
 @router.get("", response_model=ProducerList)
-def list_producers(node: NodeDep, _admin: AdminDep) -> ProducerList:
+def list_producers(store: StoreDep, _admin: AdminDep) -> ProducerList:
     """Every registered producer."""
-    return ProducerList(items=[ProducerOut.of(p) for p in node.store.list_producers()])
+    return ProducerList(items=[ProducerOut.of(p) for p in store.list_producers()])
 
 
 @router.get("/{address}", response_model=ProducerOut)
-def get_producer(address: AddressPath, node: NodeDep, _admin: AdminDep) -> ProducerOut:
-    return ProducerOut.of(node.producer(address))
+def get_producer(address: AddressPath, producers: ProducersDep, _admin: AdminDep) -> ProducerOut:
+    return ProducerOut.of(producers.producer(address))
 
 
 @router.post("/{address}/keys", status_code=201, response_model=ApiKeyIssued)
 def issue_key(
-    address: AddressPath, node: NodeDep, _admin: AdminDep, body: ApiKeyCreate | None = None
+    address: AddressPath,
+    producers: ProducersDep,
+    store: StoreDep,
+    _admin: AdminDep,
+    body: ApiKeyCreate | None = None,
 ) -> ApiKeyIssued:
     """Issue an API key for the producer. The token is in this response only."""
-    producer = node.producer(address)
-    issued = node.store.create_api_key(
-        Role.PRODUCER, producer.id, label=body.label if body else None
-    )
+    producer = producers.producer(address)
+    issued = store.create_api_key(Role.PRODUCER, producer.id, label=body.label if body else None)
     base = ApiKeyOut.of(issued.key)
     return ApiKeyIssued(
         **base.model_dump(), token=issued.token, producer=to_checksum_address(producer.address)
@@ -79,25 +81,28 @@ def issue_key(
 
 
 @router.get("/{address}/keys", response_model=ApiKeyList)
-def list_keys(address: AddressPath, node: NodeDep, _admin: AdminDep) -> ApiKeyList:
+def list_keys(
+    address: AddressPath, producers: ProducersDep, store: StoreDep, _admin: AdminDep
+) -> ApiKeyList:
     """The producer's keys (ids and dates; tokens are never stored)."""
-    producer = node.producer(address)
-    return ApiKeyList(items=[ApiKeyOut.of(k) for k in _keys(node, producer)])
+    producer = producers.producer(address)
+    return ApiKeyList(items=[ApiKeyOut.of(k) for k in _keys(store, producer)])
 
 
 @router.delete("/{address}/keys/{key_id}", response_model=ApiKeyOut)
 def revoke_key(
     address: AddressPath,
     key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")],
-    node: NodeDep,
+    producers: ProducersDep,
+    store: StoreDep,
     _admin: AdminDep,
 ) -> ApiKeyOut:
     """Revoke one of the producer's keys at once (repeating it is harmless)."""
-    producer = node.producer(address)
-    if not any(k.key_id == key_id for k in _keys(node, producer)):
+    producer = producers.producer(address)
+    if not any(k.key_id == key_id for k in _keys(store, producer)):
         raise NotFoundError(f"producer {address} has no API key {key_id}")
-    return ApiKeyOut.of(node.store.revoke_api_key(key_id))
+    return ApiKeyOut.of(store.revoke_api_key(key_id))
 
 
-def _keys(node: TraceNode, producer: ProducerRow) -> list[ApiKeyRow]:
-    return node.store.list_api_keys(producer_id=producer.id)
+def _keys(store: Store, producer: ProducerRow) -> list[ApiKeyRow]:
+    return store.list_api_keys(producer_id=producer.id)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from ..deps import NodeDep
+from ..deps import ProfileDep, ProvenanceDep
 from ..schemas.provenance import Provenance
 from .common import lot_identity
 
@@ -14,10 +14,12 @@ router = APIRouter(prefix="/v1/lots", tags=["provenance"])
 
 
 @router.get("/{gtin}/{lot:path}/provenance", response_model=Provenance)
-def get_provenance(gtin: str, lot: str, node: NodeDep) -> dict[str, Any]:
+def get_provenance(
+    gtin: str, lot: str, profile: ProfileDep, provenance: ProvenanceDep
+) -> dict[str, Any]:
     """Every event of the lot in intake order, and one OpenZeppelin multiproof per epoch.
 
     Public: this is what a buyer verifies. Pending records have no epoch yet.
     """
-    gtin14, lot = lot_identity(node, gtin, lot, where="path")
-    return node.provenance(gtin14, lot)
+    gtin14, lot = lot_identity(profile, gtin, lot, where="path")
+    return provenance.provenance(gtin14, lot)

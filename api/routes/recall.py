@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from vntrace.node.store.types import Role
 
 from ..body import JsonRoute
-from ..deps import NodeDep, PrincipalDep
+from ..deps import PrincipalDep, ProfileDep, RecallsDep
 from ..problems import Problem
 from ..schemas.lots import RecallCreate, RecallOut
 from .common import lot_identity
@@ -21,21 +21,26 @@ def _hex(data: bytes | None) -> str | None:
 
 @router.post("/{gtin}/{lot:path}/recall", response_model=RecallOut)
 def recall_lot(
-    gtin: str, lot: str, body: RecallCreate, node: NodeDep, principal: PrincipalDep
+    gtin: str,
+    lot: str,
+    body: RecallCreate,
+    profile: ProfileDep,
+    recalls: RecallsDep,
+    principal: PrincipalDep,
 ) -> RecallOut:
     """Recall a lot on the node at once and in the on-chain registry.
 
     From then on every record of the lot verifies as `recalled`. Repeating a recall
     keeps the first one.
     """
-    gtin14, lot = lot_identity(node, gtin, lot, where="path")
+    gtin14, lot = lot_identity(profile, gtin, lot, where="path")
     if principal.role is Role.ADMIN:
         producer = None
     elif principal.producer is not None:
         producer = principal.producer
     else:
         raise Problem(403, "only the lot's producer or the administrator may recall it")
-    row = node.recall(producer, gtin14, lot, body.reason)
+    row = recalls.recall(producer, gtin14, lot, body.reason)
     assert row.recalled_at is not None
     return RecallOut(
         gtin=row.gtin,

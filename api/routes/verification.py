@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from vntrace.node.service import Verdict
+from vntrace.node.services import Verdict
 
 from ..body import BATCH, JsonRoute
-from ..deps import NodeDep
+from ..deps import SettingsDep, VerificationDep
 from ..problems import Problem
 from ..schemas.verification import VerifyRequest, VerifyResponse, VerifyResult, VerifySummary
 from .common import too_many
@@ -30,7 +30,12 @@ def _result(index: int, source: str, verdict: Verdict, fallback_id: str | None) 
 
 
 @router.post("/verify", response_model=VerifyResponse, openapi_extra=BATCH)
-def verify(body: VerifyRequest, node: NodeDep, request: Request) -> VerifyResponse:
+def verify(
+    body: VerifyRequest,
+    verification: VerificationDep,
+    settings: SettingsDep,
+    request: Request,
+) -> VerifyResponse:
     """Verify many proof bundles and/or stored records in one call.
 
     Bundles are checked as sent (signature, digest, leaf, proof), then their roots,
@@ -44,15 +49,15 @@ def verify(body: VerifyRequest, node: NodeDep, request: Request) -> VerifyRespon
             "nothing to verify: send bundles and/or recordIds",
             errors=[{"field": "bundles", "message": "empty", "code": "too_short"}],
         )
-    limit = node.settings.max_verify_items
+    limit = settings.max_verify_items
     if total > limit:
         raise too_many("items", total, limit)
     results: list[VerifyResult] = []
     if body.bundles:
-        verdicts = node.verify_bundles(body.bundles)
+        verdicts = verification.verify_bundles(body.bundles)
         results += [_result(i, "bundle", v, None) for i, v in enumerate(verdicts)]
     if body.record_ids:
-        verdicts = node.verify_records(body.record_ids)
+        verdicts = verification.verify_records(body.record_ids)
         offset = len(body.bundles)
         results += [
             _result(offset + i, "recordId", v, rid)

@@ -1,0 +1,165 @@
+"""Reading back: a stored record, its proof bundle, and a lot's whole provenance.
+
+A proof bundle is self-contained (shared/DESIGN.md, "Proof bundle"): everything but "is
+this root anchored and not revoked" verifies offline. Proofs are read from the stored
+epoch trees; nothing is rebuilt per request.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from vntrace.node.bundles import BUNDLE_VERSION
+from vntrace.node.errors import NotFoundError
+from vntrace.node.records import digital_link_uri, parse_json
+from vntrace.node.records.signing import to_checksum_address
+from vntrace.node.store.types import EpochRow, RecordRow
+
+from .context import Lookups, NodeContext, hex0x
+from .producers import ProducerService
+
+
+def record_key(record_id: str) -> bytes:
+    """A record id (the leaf, hex) as bytes; anything else is simply not found."""
+    text = record_id.removeprefix("0x")
+    if len(text) != 64:
+        raise NotFoundError(f"no record {record_id}")
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        raise NotFoundError(f"no record {record_id}") from None
+
+
+class ProvenanceService:
+    """Serves records, proof bundles and lot provenance from the store."""
+
+    def __init__(self, ctx: NodeContext, lookups: Lookups, producers: ProducerService) -> None:
+        self._ctx = ctx
+        self._lookups = lookups
+        self._producers = producers
+
+    def record(self, record_id: str) -> RecordRow:
+        """A stored record by its id (the leaf hex)."""
+        row = self._ctx.store.get_record(record_key(record_id))
+        if row is None:
+            raise NotFoundError(f"no record {record_id}")
+        return row
+
+    def bundle(self, record_id: str) -> dict[str, Any]:
+        """The proof bundle of one record (pending records have no proof yet)."""
+        ctx = self._ctx
+        row = self.record(record_id)
+        gtin, lot_number = self._lookups.lot_names(row.lot_key)
+        out: dict[str, Any] = {
+            "version": BUNDLE_VERSION,
+            "recordId": hex0x(row.leaf),
+            "status": row.status.value,
+            "gtin": gtin,
+            "lot": lot_number,
+            "digitalLink": digital_link_uri(ctx.settings.base_url, gtin, lot_number),
+            "lotKey": hex0x(row.lot_key),
+            "event": parse_json(row.event_json.decode()),
+            "salt": hex0x(row.salt),
+            "digest": hex0x(row.digest),
+            "leaf": hex0x(row.leaf),
+            "producer": self._lookups.producer_address(row.producer_id),
+            "signature": hex0x(row.signature),
+            "chainId": ctx.chain.chain_id,
+            "registry": ctx.chain.registry_address,
+            "receivedAt": row.received_at.isoformat(),
+            "epoch": None,
+            "leafIndex": None,
+            "proof": None,
+            "root": None,
+            "anchor": None,
+        }
+        proof = ctx.store.proof_for(row.leaf)
+        if proof is not None:
+            epoch = proof.epoch
+            out.update(
+                epoch=epoch.number,
+                leafIndex=proof.leaf_index,
+                proof=[hex0x(p) for p in proof.proof],
+                root=hex0x(epoch.root),
+                anchor=self._anchor(epoch),
+            )
+        return out
+
+    def provenance(self, gtin: str, lot: str) -> dict[str, Any]:
+        """A lot's events in order, with one multiproof per anchored epoch."""
+        ctx = self._ctx
+        gtin14, lot, key = self._producers.lot_identity(gtin, lot)
+        lot_row = ctx.store.get_lot(key)
+        if lot_row is None:
+            raise NotFoundError(f"no lot {lot} of GTIN {gtin14}")
+        producer = ctx.store.get_producer(lot_row.producer_id)
+        if producer is None:  # the store's foreign key makes this impossible
+            raise NotFoundError(f"no producer for lot {lot}")
+        records = ctx.store.list_records_by_lot(key, limit=10_000)
+        epochs: dict[int, list[RecordRow]] = defaultdict(list)
+        for r in records:
+            if r.epoch is not None:
+                epochs[r.epoch].append(r)
+        proofs = []
+        for number in sorted(epochs):
+            mp = ctx.store.multiproof_for(key, number)
+            ep = mp.epoch
+            proofs.append(
+                {
+                    "epoch": number,
+                    "root": hex0x(ep.root),
+                    "status": ep.status.value,
+                    "leaves": [hex0x(x) for x in mp.leaves],
+                    "proof": [hex0x(x) for x in mp.proof],
+                    "proofFlags": list(mp.proof_flags),
+                    "anchor": self._anchor(ep, own_registry=True),
+                }
+            )
+        return {
+            "gtin": gtin14,
+            "lot": lot,
+            "lotKey": hex0x(key),
+            "digitalLink": digital_link_uri(ctx.settings.base_url, gtin14, lot),
+            "producer": {
+                "address": to_checksum_address(producer.address),
+                "name": producer.name,
+            },
+            "chainId": ctx.chain.chain_id,
+            "registry": ctx.chain.registry_address,
+            "recall": None
+            if lot_row.recalled_at is None
+            else {"at": lot_row.recalled_at.isoformat(), "reason": lot_row.recall_reason},
+            "records": [
+                {
+                    "recordId": hex0x(r.leaf),
+                    "status": r.status.value,
+                    "epoch": r.epoch,
+                    "leafIndex": r.leaf_index,
+                    "event": parse_json(r.event_json.decode()),
+                    "salt": hex0x(r.salt),
+                    "digest": hex0x(r.digest),
+                    "signature": hex0x(r.signature),
+                    "receivedAt": r.received_at.isoformat(),
+                }
+                for r in records
+            ],
+            "multiproofs": proofs,
+        }
+
+    def _anchor(self, epoch: EpochRow, *, own_registry: bool = False) -> dict[str, Any] | None:
+        """The anchor of an epoch as bundles state it, or ``None`` before it is sent."""
+        if epoch.tx_hash is None or epoch.block_number is None:
+            return None
+        chain = self._ctx.chain
+        if own_registry or not epoch.contract:
+            contract = chain.registry_address
+        else:
+            contract = to_checksum_address(epoch.contract)
+        return {
+            "chainId": epoch.chain_id if own_registry else (epoch.chain_id or chain.chain_id),
+            "contract": contract,
+            "txHash": hex0x(epoch.tx_hash),
+            "blockNumber": epoch.block_number,
+            "blockTimestamp": epoch.block_timestamp,
+        }

@@ -1,0 +1,157 @@
+"""Where a record is verified: verdicts for consumers' bundles and for stored records.
+
+A bundle is checked offline first (digest, leaf, signature, proof: :mod:`vntrace.node.
+bundles`), then against the chain: its root anchored and not revoked, its producer
+active, its lot not recalled, and every anchor fact it claims (chain, contract,
+transaction, block, time) equal to the registry's. Batches share work: proofs under one
+root go through one :class:`BatchVerifier`, and the registry's roots are read from its
+events once per batch (:class:`AnchoredRoots`), not by one call per record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from vntrace.node import bundles
+from vntrace.node.anchoring import AnchoredRoots, RootState
+from vntrace.node.bundles import Reason
+from vntrace.node.chain import ChainError
+from vntrace.node.errors import InvalidInputError, NotFoundError, UnavailableError
+from vntrace.node.merkle import BatchVerifier
+
+from .context import NodeContext, hex0x, memo_put
+from .models import Verdict
+from .provenance import ProvenanceService
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+class VerificationService:
+    """Verdicts for bundles and stored records, checked against the chain."""
+
+    def __init__(
+        self, ctx: NodeContext, roots: AnchoredRoots, provenance: ProvenanceService
+    ) -> None:
+        self._ctx = ctx
+        self._roots = roots
+        self._provenance = provenance
+        self._anchor_facts: dict[bytes, tuple[int | None, str | None]] = {}
+
+    def verify_bundles(self, items: Sequence[dict[str, Any]]) -> list[Verdict]:
+        """Verify many bundles: offline checks, then each root and lot checked once."""
+        try:  # the registry's events since the last batch: then no eth_call per record
+            self._roots.refresh()
+        except ChainError as exc:
+            raise UnavailableError(f"the chain could not be read: {exc}") from exc
+        by_root: dict[bytes, BatchVerifier] = {}
+
+        def prove(root: bytes, leaf: bytes, proof: list[Any]) -> bool:
+            verifier = by_root.get(root)
+            if verifier is None:
+                verifier = by_root[root] = BatchVerifier(root)
+            return verifier.verify(leaf, proof)
+
+        verdicts: list[Verdict] = []
+        for item in items:
+            check = bundles.check_bundle_offline(item, prove)
+            reasons = list(check.reasons)
+            details = list(check.details)
+            anchor = item.get("anchor") if isinstance(item, dict) else None
+            if check.root is not None and Reason.MALFORMED not in reasons:
+                verdicts.append(self._chain_verdict(check, reasons, details, anchor))
+            else:
+                verdicts.append(_verdict(reasons, details, check, anchor))
+        return verdicts
+
+    def verify_records(self, record_ids: Sequence[str]) -> list[Verdict]:
+        """Verify stored records by id, through the same path as a consumer's bundles."""
+        items: list[dict[str, Any]] = []
+        unknown: set[int] = set()
+        for i, rid in enumerate(record_ids):
+            try:
+                items.append(self._provenance.bundle(rid))
+            except (NotFoundError, InvalidInputError):
+                unknown.add(i)
+                items.append({})
+        verdicts = self.verify_bundles(items)
+        return [
+            Verdict("failed", (Reason.UNKNOWN_RECORD.value,), ("no such record",), rid)
+            if i in unknown
+            else v
+            for i, (rid, v) in enumerate(zip(record_ids, verdicts, strict=True))
+        ]
+
+    def _chain_verdict(
+        self,
+        check: bundles.OfflineCheck,
+        reasons: list[Reason],
+        details: list[str],
+        anchor: Any,
+    ) -> Verdict:
+        assert check.root is not None and check.lot_key is not None
+        roots = self._roots
+        try:
+            state = roots.get(check.root)
+            findings = bundles.chain_findings(
+                check,
+                state,
+                producer_active=roots.is_active_producer(check.producer)
+                if check.producer
+                else None,
+                recalled=roots.is_recalled(check.lot_key),
+                anchor_claimed=anchor is not None,
+            )
+            if state is not None and anchor is not None:
+                findings += self._anchor_claims(state, anchor)
+        except ChainError as exc:
+            raise UnavailableError(f"the chain could not be read: {exc}") from exc
+        for reason, detail in findings:
+            reasons.append(reason)
+            details.append(detail)
+        return _verdict(reasons, details, check, anchor)
+
+    def _anchor_claims(self, state: RootState, anchor: Any) -> list[tuple[Reason, str]]:
+        """Compare the anchor a bundle claims (chain, contract, transaction, block, time)
+        with the registry's: a verdict must not vouch for an anchor time the chain never
+        recorded. The root's block time and transaction are read once per root."""
+        if not isinstance(anchor, dict):
+            return [(Reason.ANCHOR_MISMATCH, "the anchor is not an object")]
+        chain = self._ctx.chain
+        facts = self._anchor_facts.get(state.root)
+        if facts is None:
+            info = chain.get_anchor(state.root)
+            tx = next(
+                (
+                    e.tx_hash
+                    for e in chain.events_since(state.block_number, state.block_number)
+                    if e.name == "RootAnchored" and bytes(e.args["root"]) == state.root
+                ),
+                None,
+            )
+            facts = (info.timestamp if info is not None else None, hex0x(tx))
+            memo_put(self._anchor_facts, state.root, facts)
+        timestamp, tx_hash = facts
+        claims = {
+            "chainId": (anchor.get("chainId"), chain.chain_id),
+            "contract": (_lower(anchor.get("contract")), chain.registry_address.lower()),
+            "txHash": (_lower(anchor.get("txHash")), tx_hash),
+            "blockNumber": (anchor.get("blockNumber"), state.block_number),
+            "blockTimestamp": (anchor.get("blockTimestamp"), timestamp),
+        }
+        return [
+            (Reason.ANCHOR_MISMATCH, f"the anchor claims {name} {claimed}; the chain says {real}")
+            for name, (claimed, real) in claims.items()
+            if claimed is not None and (claimed != real or type(claimed) is bool)
+        ]
+
+
+def _verdict(
+    reasons: list[Reason], details: list[str], check: bundles.OfflineCheck, anchor: Any
+) -> Verdict:
+    names = tuple(r.value for r in reasons)
+    status = bundles.verdict_status(reasons)
+    claimed = anchor if isinstance(anchor, dict) else None
+    return Verdict(status, names, tuple(details), hex0x(check.leaf), claimed)

@@ -1,0 +1,59 @@
+"""Opening the parts a node is made of from its settings (chain, vault)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+
+from vntrace.node.chain import ChainBackend, open_backend
+from vntrace.node.chain.keys import load_account
+from vntrace.node.config import Settings
+from vntrace.node.errors import InvalidInputError
+from vntrace.node.vault import Vault
+
+
+def secret(value: Any) -> str | None:
+    """A pydantic ``SecretStr`` setting's value, or ``None``."""
+    return None if value is None else value.get_secret_value()
+
+
+def open_vault(settings: Settings) -> Vault:
+    """The keyring from settings, or a key file created once in the data folder (0600)."""
+    spec = secret(settings.vault_keys)
+    if spec:
+        return Vault.from_spec(spec)
+    path = Path(settings.data_dir) / "vault-keys"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(f"k1:{secrets.token_hex(32)}\n")
+    return Vault.from_spec(path.read_text().strip())
+
+
+def open_chain(settings: Settings) -> ChainBackend:
+    """The chain backend the settings name: embedded (default) or a JSON-RPC node."""
+    admin = Account.from_key(settings.admin_key.get_secret_value()) if settings.admin_key else None
+    if settings.chain == "embedded":
+        return open_backend("embedded", data_dir=settings.data_dir, admin=admin)
+    if settings.operator_key is not None:
+        account = Account.from_key(settings.operator_key.get_secret_value())
+    elif settings.keystore_path is not None:
+        account = load_account(
+            keystore_path=settings.keystore_path,
+            password=secret(settings.keystore_password),
+            environ={},
+        )
+    else:
+        raise InvalidInputError("the rpc chain needs VNTRACE_OPERATOR_KEY or VNTRACE_KEYSTORE_PATH")
+    return open_backend(
+        "rpc",
+        url=settings.rpc_url,
+        account=account,
+        admin=admin,
+        registry_address=settings.registry_address,
+        confirmations=max(1, settings.confirmations),
+    )
