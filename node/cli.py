@@ -81,6 +81,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bad setting, a missing key, no chain: one line, no traceback
+        from vntrace.node.cli_errors import explain
+
+        line = explain(exc)
+        if line is None:
+            raise
+        print(f"vntrace {args.command}: {line}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

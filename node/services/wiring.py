@@ -34,13 +34,21 @@ def open_vault(settings: Settings) -> Vault:
     return Vault.from_spec(path.read_text().strip())
 
 
+def _account(setting: str, key: Any) -> Any:
+    """An account from a secret hex key setting; a bad key names its variable, not its value."""
+    try:
+        return Account.from_key(key.get_secret_value())
+    except (ValueError, TypeError) as exc:  # binascii.Error is a ValueError
+        raise InvalidInputError(f"{setting} is not a valid hex private key") from exc
+
+
 def open_chain(settings: Settings) -> ChainBackend:
     """The chain backend the settings name: embedded (default) or a JSON-RPC node."""
-    admin = Account.from_key(settings.admin_key.get_secret_value()) if settings.admin_key else None
+    admin = _account("VNTRACE_ADMIN_KEY", settings.admin_key) if settings.admin_key else None
     if settings.chain == "embedded":
         return open_backend("embedded", data_dir=settings.data_dir, admin=admin)
     if settings.operator_key is not None:
-        account = Account.from_key(settings.operator_key.get_secret_value())
+        account = _account("VNTRACE_OPERATOR_KEY", settings.operator_key)
     elif settings.keystore_path is not None:
         account = load_account(
             keystore_path=settings.keystore_path,
