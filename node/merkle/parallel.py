@@ -43,15 +43,35 @@ def _hash_pairs_inline(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
 def _hash_pairs_accel(
     pair_leaves: Callable[[bytes], bytes], pairs: Sequence[tuple[bytes, bytes]], workers: int
 ) -> list[bytes]:
-    blob = b"".join([a + b for a, b in pairs])
-    if workers <= 1 or len(pairs) < 2 * workers:
+    return _hash_blob_accel(pair_leaves, b"".join([a + b for a, b in pairs]), workers)
+
+
+def _hash_blob_accel(
+    pair_leaves: Callable[[bytes], bytes], blob: bytes, workers: int
+) -> list[bytes]:
+    n = len(blob) // 64
+    if workers <= 1 or n < 2 * workers:
         out = pair_leaves(blob)
     else:
-        share = -(-len(pairs) // workers) * 64
+        share = -(-n // workers) * 64
         chunks = [blob[i : i + share] for i in range(0, len(blob), share)]
         with ThreadPoolExecutor(max_workers=len(chunks)) as ex:
             out = b"".join(ex.map(pair_leaves, chunks))
     return [out[i : i + 32] for i in range(0, len(out), 32)]
+
+
+def hash_pair_blob_leaves(blob: bytes, workers: int | None = None) -> list[bytes]:
+    """Like :func:`hash_pair_leaves` over pairs already concatenated (64 bytes each)."""
+    if len(blob) % 64:
+        raise ValueError("a pair blob is a whole number of 64-byte pairs")
+    c = accel.get()
+    n = len(blob) // 64
+    if c is None:
+        out = hash_pair_blob(blob)
+        return [out[i : i + 32] for i in range(0, len(out), 32)]
+    if workers is None:
+        workers = default_workers() if n >= ACCEL_PARALLEL_THRESHOLD else 1
+    return _hash_blob_accel(c.pair_leaves, blob, workers)
 
 
 def default_workers() -> int:

@@ -17,6 +17,7 @@ from . import core
 from .errors import InvalidLeafEncodingError, InvalidTreeError, LeafIndexError, MerkleError
 from .hashing import PAIR_ENCODING, leaf_hash, to_hex, to_node
 from .parallel import hash_pair_leaves
+from .static import static_leaf_hashes, static_writers
 
 DUMP_FORMAT = "standard-v1"
 
@@ -95,8 +96,9 @@ class StandardMerkleTree:
     ) -> StandardMerkleTree:
         """Build a tree from values (OZ ``StandardMerkleTree.of``).
 
-        ``(bytes32, bytes32)`` values given as ``bytes`` take the fast path: no ABI
-        encoder, and large trees hash their leaves on several cores (``workers``;
+        Fixed-size ABI types (bytesN, uintN, intN, address, bool) take the fast path
+        whatever form their values come in (bytes, 0x-hex, ints): no ABI encoder
+        (:mod:`.static`), and two-word leaves hash on several cores (``workers``;
         ``None`` picks automatically, ``1`` stays in-process).
         """
         encoding = tuple(leaf_encoding)
@@ -105,9 +107,13 @@ class StandardMerkleTree:
         vals = list(values)
         if not vals:
             raise core.EmptyTreeError("a Merkle tree needs at least one leaf")
+        writers = static_writers(encoding)
         if _is_pair_fast_path(vals, encoding):
             vals = [_as_pair(v) for v in vals]
             hashes = hash_pair_leaves(vals, workers=workers)
+        elif writers is not None:  # fixed-size types: words written directly, no encoder
+            vals = [list(v) if isinstance(v, tuple) else v for v in vals]
+            hashes = static_leaf_hashes(vals, encoding, writers, workers=workers)
         else:
             vals = [list(v) if isinstance(v, tuple) else v for v in vals]
             hashes = [leaf_hash(v, encoding) for v in vals]
