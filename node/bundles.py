@@ -93,14 +93,28 @@ def _check_proof(root: bytes, leaf: bytes, proof: list[Any]) -> bool:
     return process_proof(leaf, proof) == root
 
 
+SignatureKnown = Callable[[int, str, bytes, bytes, Any, str], bool]
+"""``(chain_id, registry, leaf, digest, signature, producer) -> bool``: True only when
+exactly this signature over exactly this record was already checked (the node's intake
+did, and stored it). The signature is then not recovered again."""
+
+
+def _never_known(*_: Any) -> bool:
+    return False
+
+
 def check_bundle_offline(
-    bundle: dict[str, Any], prove: ProofChecker = _check_proof
+    bundle: dict[str, Any],
+    prove: ProofChecker = _check_proof,
+    signature_known: SignatureKnown = _never_known,
 ) -> OfflineCheck:
     """Check a bundle's signature, digest, leaf and Merkle proof without any network.
 
     A pending bundle (no root yet) passes the signature and digest checks and reports
     :attr:`Reason.PENDING`. Never raises on bad input: malformed bundles come back with
-    :attr:`Reason.MALFORMED` and a detail saying what is wrong.
+    :attr:`Reason.MALFORMED` and a detail saying what is wrong. The digest and leaf are
+    always recomputed from the bundle's own bytes; ``signature_known`` may only spare
+    the signature recovery for a (leaf, digest, signature, producer) already verified.
     """
     acc = _Acc()
     try:
@@ -139,7 +153,11 @@ def check_bundle_offline(
     if leaf != claimed_leaf:
         acc.fail(Reason.LEAF_MISMATCH, "leaf is not the hash of (lot key, digest)")
     try:
-        verify_record_signature(chain_id, registry, key, digest, signature, producer)
+        if not (
+            leaf == claimed_leaf
+            and signature_known(chain_id, registry, leaf, digest, signature, producer)
+        ):
+            verify_record_signature(chain_id, registry, key, digest, signature, producer)
     except SignatureError as exc:
         acc.fail(Reason.BAD_SIGNATURE, str(exc))
     except RecordError as exc:
@@ -246,6 +264,7 @@ def check_lot_multiproof(
 __all__ = [
     "BUNDLE_VERSION",
     "ProofChecker",
+    "SignatureKnown",
     "OfflineCheck",
     "Reason",
     "RootFacts",

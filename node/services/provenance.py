@@ -39,6 +39,11 @@ class ProvenanceService:
         self._lookups = lookups
         self._producers = producers
 
+    @property
+    def lookups(self) -> Lookups:
+        """The memoised immutable facts this service reads (shared with verification)."""
+        return self._lookups
+
     def record(self, record_id: str) -> RecordRow:
         """A stored record by its id (the leaf hex)."""
         row = self._ctx.store.get_record(record_key(record_id))

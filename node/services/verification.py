@@ -4,8 +4,12 @@ A bundle is checked offline first (digest, leaf, signature, proof: :mod:`vntrace
 bundles`), then against the chain: its root anchored and not revoked, its producer
 active, its lot not recalled, and every anchor fact it claims (chain, contract,
 transaction, block, time) equal to the registry's. Batches share work: proofs under one
-root go through one :class:`BatchVerifier`, and the registry's roots are read from its
-events once per batch (:class:`AnchoredRoots`), not by one call per record.
+root go through one :class:`BatchVerifier`, the registry's roots are read from its
+events once per batch (:class:`AnchoredRoots`), not by one call per record, and a
+signature the intake already recovered for exactly the same stored record (leaf,
+digest, signature bytes, producer, signing domain) is not recovered again. The digest
+and leaf are always recomputed from the bundle's own bytes, so a bundle differing from
+the stored record in any byte still gets every check.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from vntrace.node.bundles import Reason
 from vntrace.node.chain import ChainError
 from vntrace.node.errors import InvalidInputError, NotFoundError, UnavailableError
 from vntrace.node.merkle import BatchVerifier
+from vntrace.node.records import RecordError, as_bytes32
+from vntrace.node.store.errors import StoreError
 
 from .context import NodeContext, hex0x, memo_put
 from .models import Verdict
@@ -54,9 +60,10 @@ class VerificationService:
                 verifier = by_root[root] = BatchVerifier(root)
             return verifier.verify(leaf, proof)
 
+        known = self._known_signatures(items)
         verdicts: list[Verdict] = []
         for item in items:
-            check = bundles.check_bundle_offline(item, prove)
+            check = bundles.check_bundle_offline(item, prove, known)
             reasons = list(check.reasons)
             details = list(check.details)
             anchor = item.get("anchor") if isinstance(item, dict) else None
@@ -65,6 +72,36 @@ class VerificationService:
             else:
                 verdicts.append(_verdict(reasons, details, check, anchor))
         return verdicts
+
+    def _known_signatures(self, items: Sequence[Any]) -> bundles.SignatureKnown:
+        """What intake already verified for these bundles' leaves (one store read)."""
+        leaves = []
+        for item in items:
+            try:
+                leaves.append(as_bytes32(item["leaf"], "leaf"))
+            except (KeyError, TypeError, RecordError):
+                continue
+        try:
+            stored = self._ctx.store.get_records(leaves)
+        except StoreError:  # an optimisation only: a store hiccup means full checks
+            stored = {}
+        chain = self._ctx.chain
+        chain_id, registry = chain.chain_id, chain.registry_address.lower()
+        lookups = self._provenance.lookups
+
+        def known(
+            cid: int, reg: str, leaf: bytes, digest: bytes, signature: Any, producer: str
+        ) -> bool:
+            row = stored.get(leaf)
+            if row is None or cid != chain_id or reg.lower() != registry:
+                return False
+            if row.digest != digest or not isinstance(signature, str):
+                return False
+            if signature.lower() != "0x" + row.signature.hex():
+                return False
+            return lookups.producer_address(row.producer_id).lower() == producer.lower()
+
+        return known
 
     def verify_records(self, record_ids: Sequence[str]) -> list[Verdict]:
         """Verify stored records by id, through the same path as a consumer's bundles."""

@@ -166,6 +166,13 @@ class LotsMixin(StoreBase):
         leaf = check_bytes("leaf", leaf, 32)
         return self._read(lambda c: _records_by_leaves(c, [leaf]).get(leaf), "get record")
 
+    def get_records(self, leaves: Sequence[bytes]) -> dict[bytes, RecordRow]:
+        """Stored records by leaf, in one read transaction (unknown leaves are absent)."""
+        wanted = list(dict.fromkeys(check_bytes("leaf", leaf, 32) for leaf in leaves))
+        if not wanted:
+            return {}
+        return self._read(lambda c: _records_by_leaves(c, wanted), "get records")
+
     def list_records_by_lot(
         self, lot_key: bytes, *, after_id: int = 0, limit: int | None = None
     ) -> list[RecordRow]:

@@ -57,3 +57,37 @@ def test_malformed_input_is_a_verdict_not_an_exception(
     verdicts = verification.verify_bundles([{}, {"leaf": "nope"}])
     assert [v.status for v in verdicts] == ["failed", "failed"]
     assert all("malformed" in v.reasons for v in verdicts)
+
+
+def test_signatures_intake_recovered_are_not_recovered_again(
+    verification: VerificationService,
+    node: TraceNode,
+    record_ids: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from vntrace.node import bundles
+
+    calls: list[str] = []
+    real = bundles.verify_record_signature
+
+    def counting(*args: object) -> None:
+        calls.append("recovered")
+        real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bundles, "verify_record_signature", counting)
+    stored = [node.proofs.bundle(rid) for rid in record_ids]
+    assert all(v.ok for v in verification.verify_bundles(stored))
+    assert calls == []  # every one was verified at intake, byte for byte
+
+    # Any byte that differs from the stored record gets the full check again.
+    other = copy.deepcopy(stored[0])
+    other["signature"] = stored[1]["signature"]  # a real signature, of another record
+    upper = copy.deepcopy(stored[0])
+    upper["signature"] = "0x" + upper["signature"][2:].upper()  # same bytes: still known
+    foreign = copy.deepcopy(stored[0])
+    foreign["registry"] = "0x" + "11" * 20
+    verdicts = verification.verify_bundles([other, upper, foreign])
+    assert len(calls) == 2
+    assert "bad_signature" in verdicts[0].reasons
+    assert verdicts[1].ok
+    assert "bad_signature" in verdicts[2].reasons
