@@ -122,7 +122,10 @@ class TraceNode:
 
     def anchor_now(self) -> int:
         """Seal and anchor everything pending now (demo, tests); returns epochs anchored."""
-        return len(self.pipeline.drain())
+        done = self.pipeline.drain()
+        if done:
+            self.loop.notify(done)
+        return len(done)
 
     # -- forwarded operations (the services hold the logic) ---------------------------
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from vntrace.node.chain import ChainError
 from vntrace.node.store.errors import StoreError
+from vntrace.node.store.types import EpochRow
 
 from .leader import Leadership
 from .pipeline import AnchoringHaltedError, AnchoringPipeline
@@ -67,6 +69,17 @@ class AnchoringLoop:
         self.status = LoopStatus(leadership=leadership.describe() if leadership else None)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.listeners: list[Callable[[list[EpochRow]], None]] = []
+        """Called with the epochs each step anchored (the log of epochs follows them).
+        A failing listener is logged and never stops anchoring."""
+
+    def notify(self, done: list[EpochRow]) -> None:
+        """Tell the listeners about newly anchored epochs (also after ``anchor_now``)."""
+        for listener in self.listeners:
+            try:
+                listener(done)
+            except Exception:  # a follower's fault must never halt anchoring
+                log.exception("an anchoring listener failed; anchoring goes on")
 
     def start(self) -> None:
         """Start the loop on a daemon thread."""
@@ -113,6 +126,7 @@ class AnchoringLoop:
             self.status.consecutive_failures = 0
             self.status.last_error = None
             if done:
+                self.notify(done)
                 self.status.epochs_anchored += len(done)
                 self.status.records_anchored += sum(e.record_count for e in done)
                 self.status.last_epoch_latency_s = time.monotonic() - began
