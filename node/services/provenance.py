@@ -8,13 +8,14 @@ epoch trees; nothing is rebuilt per request.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from vntrace.node.bundles import BUNDLE_VERSION
 from vntrace.node.errors import NotFoundError
 from vntrace.node.records import digital_link_uri, parse_json
 from vntrace.node.records.signing import to_checksum_address
-from vntrace.node.store.types import EpochRow, RecordRow
+from vntrace.node.store.types import EpochRow, RecordProof, RecordRow
 
 from .context import Lookups, NodeContext, hex0x
 from .producers import ProducerService
@@ -53,8 +54,27 @@ class ProvenanceService:
 
     def bundle(self, record_id: str) -> dict[str, Any]:
         """The proof bundle of one record (pending records have no proof yet)."""
-        ctx = self._ctx
         row = self.record(record_id)
+        return self._bundle(row, self._ctx.store.proof_for(row.leaf))
+
+    def bundles(self, record_ids: Sequence[str]) -> list[dict[str, Any] | None]:
+        """Bundles of many records, read in one store transaction; ``None`` where a
+        record id is unknown or malformed (the caller says so per item)."""
+        keys: list[bytes | None] = []
+        for rid in record_ids:
+            try:
+                keys.append(record_key(rid))
+            except NotFoundError:
+                keys.append(None)
+        found = self._ctx.store.records_with_proofs([k for k in keys if k is not None])
+        out: list[dict[str, Any] | None] = []
+        for key in keys:
+            hit = found.get(key) if key is not None else None
+            out.append(None if hit is None else self._bundle(*hit))
+        return out
+
+    def _bundle(self, row: RecordRow, proof: RecordProof | None) -> dict[str, Any]:
+        ctx = self._ctx
         gtin, lot_number = self._lookups.lot_names(row.lot_key)
         out: dict[str, Any] = {
             "version": BUNDLE_VERSION,
@@ -79,7 +99,6 @@ class ProvenanceService:
             "root": None,
             "anchor": None,
         }
-        proof = ctx.store.proof_for(row.leaf)
         if proof is not None:
             epoch = proof.epoch
             out.update(

@@ -21,7 +21,7 @@ from vntrace.node import bundles
 from vntrace.node.anchoring import AnchoredRoots, RootState
 from vntrace.node.bundles import Reason
 from vntrace.node.chain import ChainError
-from vntrace.node.errors import InvalidInputError, NotFoundError, UnavailableError
+from vntrace.node.errors import UnavailableError
 from vntrace.node.merkle import BatchVerifier
 from vntrace.node.records import RecordError, as_bytes32
 from vntrace.node.store.errors import StoreError
@@ -105,15 +105,9 @@ class VerificationService:
 
     def verify_records(self, record_ids: Sequence[str]) -> list[Verdict]:
         """Verify stored records by id, through the same path as a consumer's bundles."""
-        items: list[dict[str, Any]] = []
-        unknown: set[int] = set()
-        for i, rid in enumerate(record_ids):
-            try:
-                items.append(self._provenance.bundle(rid))
-            except (NotFoundError, InvalidInputError):
-                unknown.add(i)
-                items.append({})
-        verdicts = self.verify_bundles(items)
+        found = self._provenance.bundles(record_ids)  # one read for the whole batch
+        unknown = {i for i, bundle in enumerate(found) if bundle is None}
+        verdicts = self.verify_bundles([bundle or {} for bundle in found])
         return [
             Verdict("failed", (Reason.UNKNOWN_RECORD.value,), ("no such record",), rid)
             if i in unknown

@@ -15,6 +15,8 @@ the ``BEGIN IMMEDIATE`` write lock already serialises every write transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 
 from vntrace.node import merkle
@@ -38,6 +40,7 @@ from .types import (
     LotMultiproof,
     OutboxRow,
     RecordProof,
+    RecordRow,
     RecordStatus,
     TxStatus,
 )
@@ -387,6 +390,40 @@ class EpochsMixin(StoreBase):
             return RecordProof(record=rec, epoch=ep, leaf_index=rec.leaf_index, proof=proof)
 
         return self._read(tx, "proof")
+
+    def records_with_proofs(
+        self, leaves: Sequence[bytes]
+    ) -> dict[bytes, tuple[RecordRow, RecordProof | None]]:
+        """Many records with their inclusion proofs (``None`` while pending), in ONE read
+        transaction: each epoch row and stored tree is read once however many of the
+        records it holds. Unknown leaves are absent from the answer."""
+        wanted = list(dict.fromkeys(check_bytes("leaf", leaf, 32) for leaf in leaves))
+
+        def tx(conn: Connection) -> dict[bytes, tuple[RecordRow, RecordProof | None]]:
+            out: dict[bytes, tuple[RecordRow, RecordProof | None]] = {}
+            eps: dict[int, tuple[EpochRow, BlobTree]] = {}
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                for r in conn.execute(rows.select_records().where(records.c.leaf.in_(chunk))):
+                    rec = rows.record(r)
+                    if rec.epoch is None or rec.leaf_index is None:
+                        out[rec.leaf] = (rec, None)
+                        continue
+                    if rec.epoch not in eps:
+                        ep = _epoch(conn, rec.epoch)
+                        eps[rec.epoch] = (ep, self._tree(conn, ep))
+                    ep, tree = eps[rec.epoch]
+                    index = len(tree) - 1 - rec.leaf_index
+                    if tree[index] != rec.leaf:
+                        raise StoreError(f"stored tree of epoch {ep.number} does not hold a leaf")
+                    proof = merkle.get_proof(tree, index)
+                    out[rec.leaf] = (
+                        rec,
+                        RecordProof(record=rec, epoch=ep, leaf_index=rec.leaf_index, proof=proof),
+                    )
+            return out
+
+        return self._read(tx, "records with proofs")
 
     def multiproof_for(self, lot_key: bytes, epoch: int) -> LotMultiproof:
         """One multiproof for all of a lot's records in an epoch (adjacent leaves)."""

@@ -65,3 +65,15 @@ def test_unknown_records_and_lots_are_not_found(
         record_key("not hex at all")
     with pytest.raises(NotFoundError, match="no lot"):
         provenance.provenance(node.profile.gtins[0], "LOT-NEVER")
+
+
+def test_bundles_in_one_read_equal_bundles_one_by_one(
+    provenance: ProvenanceService, node: TraceNode, acks: list
+) -> None:
+    node.anchor_now()
+    ids = [a.record_id for a in acks]
+    asked = [*ids, "0x" + "ef" * 32, "not-an-id", ids[0]]
+    got = provenance.bundles(asked)
+    assert got[: len(ids)] == [provenance.bundle(rid) for rid in ids]
+    assert got[len(ids) : len(ids) + 2] == [None, None]
+    assert got[-1] == got[0]
