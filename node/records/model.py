@@ -61,6 +61,8 @@ class SignedRecord:
     chain_id: int
     registry: str
     disclosures: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    canonical: bytes = field(default=b"", repr=False, compare=False)
+    """JCS of ``event`` when the verifier computed it (saves the node a second pass)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (camelCase keys, 0x-hex bytes), without disclosures."""
@@ -260,6 +262,7 @@ def verify_signed_record(
         signature=sig,
         chain_id=chain_id,
         registry=to_checksum_address(address_bytes(registry, "registry")),
+        canonical=canonical,
     )
 
 

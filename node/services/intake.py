@@ -93,7 +93,7 @@ class IntakeService:
                     producer_id=producer.id,
                     digest=rec.digest,
                     salt=rec.salt,
-                    event_json=canonicalize(rec.event),
+                    event_json=rec.canonical or canonicalize(rec.event),
                     signature=rec.signature,
                     sealed_disclosures=sealed,
                     disclosures_key_id=self._disclosures.active_key_id if sealed else None,
