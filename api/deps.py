@@ -18,6 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from vntrace.node.chain import ChainBackend
 from vntrace.node.config import Settings
+from vntrace.node.eudr.service import EudrService
 from vntrace.node.profile import Profile
 from vntrace.node.service import TraceNode
 from vntrace.node.services import (
@@ -94,6 +95,10 @@ def get_recalls(node: NodeDep) -> RecallService:
     return node.recalls
 
 
+def get_eudr(node: NodeDep) -> EudrService:
+    return node.eudr
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 ChainDep = Annotated[ChainBackend, Depends(get_chain)]
 ProfileDep = Annotated[Profile, Depends(get_profile)]
@@ -104,6 +109,7 @@ ProvenanceDep = Annotated[ProvenanceService, Depends(get_provenance)]
 DisclosuresDep = Annotated[DisclosureService, Depends(get_disclosures)]
 VerificationDep = Annotated[VerificationService, Depends(get_verification)]
 RecallsDep = Annotated[RecallService, Depends(get_recalls)]
+EudrDep = Annotated[EudrService, Depends(get_eudr)]
 
 
 def _unauthorized(detail: str) -> Problem:

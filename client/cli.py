@@ -708,5 +708,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     _node_options(auditor_add)
     auditor_add.set_defaults(func=_cmd_auditor_add)
 
+    from .eudr_cli import add_commands as add_eudr_commands
+
+    add_eudr_commands(sub)
+
 
 __all__ = ["VERDICT_EXIT", "add_commands"]

@@ -179,7 +179,7 @@ class SsccField(_FieldSpec):
 
 class GeoJsonField(_FieldSpec):
     type: Literal["geojson"]
-    geometries: tuple[Literal["Point", "Polygon"], ...] = ("Point", "Polygon")
+    geometries: tuple[Literal["Point", "Polygon", "MultiPolygon"], ...] = ("Point", "Polygon")
     max_decimals: int = Field(6, ge=0, le=17)
     max_positions: int = Field(10_000, ge=4, le=100_000)
 

@@ -1,7 +1,8 @@
 """The node: a thin facade that wires its services over shared parts.
 
 Each capability lives in its own module under :mod:`vntrace.node.services` (intake,
-provenance, verification, recall, producers, disclosures, about); :class:`TraceNode`
+provenance, verification, recall, producers, disclosures, about) and the standards'
+packages (:mod:`vntrace.node.eudr`, ...); :class:`TraceNode`
 opens the parts (profile, store, chain, identity, vault, anchoring), builds the services
 once, and forwards the operations the CLI, ``vntrace demo`` and the tests call. The
 API's routers take the service they need directly (``api/deps.py``).
@@ -20,6 +21,7 @@ from vntrace.node.anchoring.leader import leadership_for
 from vntrace.node.chain import ChainBackend
 from vntrace.node.config import Settings
 from vntrace.node.errors import NodeError
+from vntrace.node.eudr.service import EudrService
 from vntrace.node.faults import FaultPlan
 from vntrace.node.identity import NodeIdentity
 from vntrace.node.profile import Profile, load_profile
@@ -83,6 +85,7 @@ class TraceNode:
         self.proofs = ProvenanceService(ctx, Lookups(store), self.producers)
         self.verification = VerificationService(ctx, self.roots, self.proofs)
         self.recalls = RecallService(ctx, self.producers)
+        self.eudr = EudrService(self.proofs.provenance, self.proofs.bundle, profile)
 
     @classmethod
     def open(cls, settings: Settings) -> TraceNode:

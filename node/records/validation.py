@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from .canonical import canonicalize
@@ -62,6 +63,18 @@ _UNIT_HINTS = {
     "piece": "H87",
     "ea": "H87",
 }
+
+
+@lru_cache(maxsize=1)
+def _topology_rules() -> Any:
+    """Intake checks polygon topology only: decimals, holes and area are judged by
+    ``vntrace eudr check`` (docs/eudr.md §2 says why). Imported lazily: shapely is
+    loaded only when a polygon arrives."""
+    from vntrace.node.eudr.geometry import EU_GEOMETRIES, GeometryRules
+
+    return GeometryRules(
+        max_decimals=17, min_decimals=0, geometries=EU_GEOMETRIES, allow_holes=True
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,9 +435,27 @@ class _Checker:
         cpath = f"{path}.coordinates"
         if gtype == "Point":
             self._position(cpath, None, coords, spec)
+        elif gtype == "MultiPolygon":
+            if not isinstance(coords, list | tuple) or not coords:
+                self.add(cpath, "a MultiPolygon's coordinates are a non-empty array", "geometry")
+            else:
+                for i, polygon in enumerate(coords):
+                    self._polygon(f"{cpath}[{i}]", polygon, spec)
         else:
             self._polygon(cpath, coords, spec)
+        if len(self.errors) == before and gtype != "Point":
+            self._topology(path, value)
         return value if len(self.errors) == before else None
+
+    def _topology(self, path: str, value: dict[str, Any]) -> None:
+        """EU information system rule: polygons must be valid (no self-intersection, no
+        overlapping parts), judged by shapely (GEOS), with the first bad point named."""
+        from vntrace.node.eudr.geometry import check_geometry
+
+        issues = check_geometry(value, plot=path, rules=_topology_rules())
+        for issue in issues:
+            at = f" at [{issue.where[0]}, {issue.where[1]}]" if issue.where else ""
+            self.add(f"{path}.coordinates", f"{issue.message}{at} ({issue.rule})", "geometry")
 
     def _polygon(self, path: str, rings: Any, spec: Any) -> None:
         if not isinstance(rings, list | tuple) or not rings:

@@ -46,6 +46,7 @@ def test_default_profile_is_robusta(tmp_path: Path) -> None:
         "shipping",
         "receiving",
         "recall",
+        "regulatory_notification",
     ]
     assert default_profile() is p  # bundled profiles are cached
     assert DEFAULT_PROFILE in available_profiles()
