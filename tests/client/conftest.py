@@ -7,40 +7,23 @@ lots, so they do not see each other's writes.
 
 from __future__ import annotations
 
-import os
 import secrets
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from eth_account import Account
 
+from tests.support.serve import CLI as CLI
+from tests.support.serve import clean_env as clean_env
+from tests.support.serve import free_port as free_port
+from tests.support.serve import spawn, stop, wait_ready
 from vntrace.client import Client, ProducerSigner
 from vntrace.node.demo import season_events
-
-CLI = (sys.executable, "-m", "vntrace.node.cli")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The environment without any VNTRACE_* the developer may have set."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VNTRACE_")}
-    env.update(extra)
-    return env
 
 
 @dataclass
@@ -64,52 +47,25 @@ class Node:
         return Client(self.url, api_key=token)
 
 
-def _wait_ready(url: str, proc: subprocess.Popen[str], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"vntrace serve exited early:\n{proc.communicate()[0]}")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("vntrace serve did not come up")
-
-
 def start_node(
     data: Path, *, epoch_seconds: float = 0.2, port: int | None = None
-) -> tuple[Node, subprocess.Popen[str]]:
+) -> tuple[Node, subprocess.Popen[bytes]]:
     """``vntrace serve`` on ``data`` (reused across restarts), ready to take requests."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     env = clean_env(VNTRACE_EPOCH_SECONDS=str(epoch_seconds), VNTRACE_RATE_LIMIT_PER_SECOND="0")
-    proc = subprocess.Popen(
-        [*CLI, "serve", "--data-dir", str(data), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        start_new_session=True,
-    )
+    proc = spawn(data, port, env)
     try:
-        _wait_ready(url, proc)
+        wait_ready(url, proc, data)
     except BaseException:
         stop_node(proc)
         raise
     return Node(url, data, (data / "admin-token").read_text().strip()), proc
 
 
-def stop_node(proc: subprocess.Popen[str]) -> None:
+def stop_node(proc: subprocess.Popen[bytes]) -> None:
     """Stop a node started by :func:`start_node` (SIGINT, then kill after 30 s)."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-    try:
-        proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
+    stop(proc)
 
 
 @pytest.fixture(scope="session")

@@ -10,21 +10,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.api.conftest import Gateway, open_gateway
+from tests.support.serve import clean_env, free_port, spawn, stop, wait_ready
 
 from .seed import Seeded, seed
 
@@ -49,26 +44,6 @@ def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     yield from open_gateway(tmp_path_factory.mktemp("pages-gateway"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[str], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"serve exited early: {proc.communicate()[0]}")
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("serve did not come up")
-
-
 @dataclass(frozen=True)
 class Server:
     url: str
@@ -83,28 +58,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """``vntrace serve`` on a seeded data folder; anchoring every hour keeps one lot pending."""
     data_dir = tmp_path_factory.mktemp("pages-served")
     seeded = seed(data_dir)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VNTRACE_")}
-    env["VNTRACE_EPOCH_SECONDS"] = "3600"
-    command = [sys.executable, "-m", "vntrace.node.cli", "serve"]
-    proc = subprocess.Popen(
-        [*command, "--data-dir", str(data_dir), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
+    proc = spawn(data_dir, port, clean_env(VNTRACE_EPOCH_SECONDS="3600"))
     try:
-        _wait_ready(url, proc)
+        wait_ready(url, proc, data_dir)
         yield Server(url, seeded)
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
+        stop(proc)
 
 
 def chromium_path() -> str | None:
