@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from vntrace.node.errors import ConflictError, InvalidInputError, UnavailableError
-from vntrace.node.receipts import issue_receipt
+from vntrace.node.receipts import ReceiptEntry, issue_batch_receipts
 from vntrace.node.records import (
     EventValidationError,
     RecordError,
@@ -112,7 +112,7 @@ class IntakeService:
             raise UnavailableError(str(exc)) from exc
         except store_errors.ConflictError as exc:
             raise ConflictError(str(exc)) from exc
-        return [self._acknowledge(r, lot_row.lot_key, r.received_at != received_at) for r in rows]
+        return self._acknowledge(rows, lot_row.lot_key, received_at)
 
     def intake_time(self) -> datetime:
         """Now, at the store's millisecond precision, never the same twice in a process.
@@ -129,24 +129,30 @@ class IntakeService:
         """When the node promises a record received at ``received_at`` is anchored."""
         return received_at + timedelta(seconds=self._ctx.settings.epoch_seconds * 2 + 30)
 
-    def _acknowledge(self, row: RecordRow, lot_key_: bytes, duplicate: bool) -> Acknowledgement:
-        deadline = self.anchor_deadline(row.received_at)
+    def _acknowledge(
+        self, rows: Sequence[RecordRow], lot_key_: bytes, received_at: datetime
+    ) -> list[Acknowledgement]:
+        """Acknowledgements with one batch receipt signature for the whole request."""
         chain = self._ctx.chain
-        receipt = issue_receipt(
+        deadlines = [self.anchor_deadline(r.received_at) for r in rows]
+        receipts = issue_batch_receipts(
             self._ctx.identity,
-            leaf=row.leaf,
-            lot_key=lot_key_,
-            received_at=row.received_at,
-            anchor_deadline=deadline,
+            [
+                ReceiptEntry(r.leaf, lot_key_, r.received_at, d)
+                for r, d in zip(rows, deadlines, strict=True)
+            ],
             chain_id=chain.chain_id,
             registry=chain.registry_address,
         )
-        return Acknowledgement(
-            record_id=hex0x(row.leaf) or "",
-            lot_key=lot_key_,
-            received_at=row.received_at,
-            status=row.status.value,
-            duplicate=duplicate,
-            anchor_deadline=deadline,
-            receipt=receipt,
-        )
+        return [
+            Acknowledgement(
+                record_id=hex0x(row.leaf) or "",
+                lot_key=lot_key_,
+                received_at=row.received_at,
+                status=row.status.value,
+                duplicate=row.received_at != received_at,
+                anchor_deadline=deadline,
+                receipt=receipt,
+            )
+            for row, deadline, receipt in zip(rows, deadlines, receipts, strict=True)
+        ]

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from vntrace.node.identity import KEY_FILE, IdentityError, NodeIdentity, b64url_decode
-from vntrace.node.receipts import ReceiptError, issue_receipt, signing_bytes, verify_receipt
+from vntrace.node.receipts import (
+    ReceiptEntry,
+    ReceiptError,
+    issue_batch_receipts,
+    issue_receipt,
+    signing_bytes,
+    verify_receipt,
+)
 from vntrace.node.vault import Vault, VaultError, parse_keyring
 
 
@@ -74,6 +81,70 @@ def test_receipts_verify_and_every_field_is_covered(tmp_path: Path) -> None:
         signing_bytes({"leaf": receipt["leaf"]})
     with pytest.raises(ReceiptError):
         verify_receipt({**receipt, "signature": "***"}, ident.public_key)
+
+
+def _batch(ident: NodeIdentity, n: int) -> list[dict]:
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    entries = [
+        ReceiptEntry(os.urandom(32), b"\x01" * 32, now, now + timedelta(seconds=34))
+        for _ in range(n)
+    ]
+    return issue_batch_receipts(ident, entries, chain_id=31337, registry="0x" + "ab" * 20)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 64])
+def test_batch_receipts_share_one_signature_and_each_verifies_alone(tmp_path: Path, n: int) -> None:
+    ident = NodeIdentity.load_or_create(tmp_path)
+    receipts = _batch(ident, n)
+    assert len(receipts) == n and len({r["signature"] for r in receipts}) == 1
+    assert {r["batch"]["root"] for r in receipts} == {receipts[0]["batch"]["root"]}
+    for r in receipts:
+        assert r["v"] == 2 and r["batch"]["size"] == n
+        verify_receipt(r, ident.public_key)
+    other = NodeIdentity.load_or_create(tmp_path / "other")
+    with pytest.raises(ReceiptError, match="does not verify"):
+        verify_receipt(receipts[0], other.public_key)
+
+
+def test_batch_receipt_tampering_fails(tmp_path: Path) -> None:
+    ident = NodeIdentity.load_or_create(tmp_path)
+    receipts = _batch(ident, 5)
+    good = receipts[2]
+    for field in ("nodeId", "leaf", "lotKey", "receivedAt", "anchorDeadline", "registry"):
+        with pytest.raises(ReceiptError):
+            verify_receipt({**good, field: "x"}, ident.public_key)
+    with pytest.raises(ReceiptError):
+        verify_receipt({**good, "chainId": 1}, ident.public_key)
+    proof = good["batch"]["proof"]
+    mutations = [
+        {**good["batch"], "proof": proof[:-1]},  # a step dropped
+        {**good["batch"], "proof": [*proof, "0x" + "00" * 32]},  # a step added
+        {**good["batch"], "proof": ["0x" + "11" * 32, *proof[1:]]},  # a step changed
+        {**good["batch"], "size": 6},  # another batch statement
+        {**good["batch"], "size": 0},
+        {**good["batch"], "root": receipts[0]["leaf"]},
+        {**good["batch"], "proof": "0x00"},
+        {"root": good["batch"]["root"]},
+    ]
+    for batch in mutations:
+        with pytest.raises(ReceiptError):
+            verify_receipt({**good, "batch": batch}, ident.public_key)
+    # another record's body under this batch's proof does not verify
+    with pytest.raises(ReceiptError):
+        verify_receipt({**good, "leaf": receipts[1]["leaf"]}, ident.public_key)
+    without = {k: v for k, v in good.items() if k != "batch"}
+    with pytest.raises(ReceiptError, match="missing batch"):
+        verify_receipt(without, ident.public_key)
+
+
+def test_repeated_entries_share_a_leaf(tmp_path: Path) -> None:
+    ident = NodeIdentity.load_or_create(tmp_path)
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    entry = ReceiptEntry(os.urandom(32), os.urandom(32), now, now + timedelta(seconds=34))
+    a, b = issue_batch_receipts(ident, [entry, entry], chain_id=1, registry="0x" + "ab" * 20)
+    assert a == b and a["batch"]["size"] == 1
+    verify_receipt(a, ident.public_key)
+    assert issue_batch_receipts(ident, [], chain_id=1, registry="0x") == []
 
 
 def test_vault_roundtrip_binding_and_rotation() -> None:
