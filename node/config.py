@@ -118,6 +118,18 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(
         default=200, ge=1, description="Requests a caller may send at once above the rate."
     )
+    log_origin: str | None = Field(
+        default=None,
+        description="Origin line of the epoch log's checkpoints (default: host of "
+        "public_base_url + /vntrace-log, else vntrace/<node id>); fixed at first use.",
+    )
+    log_witnesses: list[str] = Field(
+        default_factory=list,
+        description='Witnesses to push checkpoints to, each "URL VKEY" (JSON list in env).',
+    )
+    log_witness_retry_seconds: float = Field(
+        default=30.0, gt=0, description="How often to retry witnesses that did not cosign."
+    )
 
     @model_validator(mode="after")
     def _check_chain(self) -> Settings:

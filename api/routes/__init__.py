@@ -6,7 +6,9 @@ from fastapi import APIRouter
 
 from . import (
     auditors,
+    checkpoints,
     digital_link,
+    epcis,
     epochs,
     eudr,
     events,
@@ -33,7 +35,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     records.router,
     verification.router,
     epochs.router,
+    checkpoints.router,
     eudr.router,
+    epcis.router,
     digital_link.router,
     rpc.router,
     health.router,

@@ -41,6 +41,11 @@ __all__ = [
     "outbox",
     "producers",
     "records",
+    "tlog_checkpoints",
+    "tlog_cosignatures",
+    "tlog_leaves",
+    "tlog_meta",
+    "tlog_witnesses",
 ]
 
 NAMING_CONVENTION = {
@@ -199,4 +204,44 @@ disclosures = Table(
     Column("key_id", String(32), nullable=False, index=True),
     Column("sealed", LargeBinary, nullable=False),
     Column("created_at", Ms, nullable=False),
+)
+
+# The transparency log of anchored epochs (vntrace.node.tlog; migration 3).
+tlog_meta = Table(
+    "tlog_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+tlog_leaves = Table(
+    "tlog_leaves",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("epoch", BigInteger, nullable=False, unique=True),
+    Column("data", LargeBinary, nullable=False),
+    Column("hash", LargeBinary(32), nullable=False),
+)
+tlog_checkpoints = Table(
+    "tlog_checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", Ms, nullable=False),
+)
+tlog_cosignatures = Table(
+    "tlog_cosignatures",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("witness", String(400), primary_key=True),
+    Column("line", Text, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+)
+tlog_witnesses = Table(
+    "tlog_witnesses",
+    metadata,
+    Column("witness", String(400), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("last_error", Text),
+    Column("updated_at", Ms, nullable=False),
 )
