@@ -13,22 +13,52 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+# Imported by the node's own commands only; absent from the light (SDK-only) install.
+_NODE_EXTRA = {
+    "eth",
+    "eth_tester",
+    "web3",
+    "lmdb",
+    "sqlalchemy",
+    "psycopg",
+    "pydantic_settings",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "jinja2",
+    "segno",
+}
+
+
+def _needs_node_extra(command: str, exc: ImportError) -> int:
+    """One line instead of a traceback when the node extra is not installed."""
+    if (exc.name or "").split(".")[0] not in _NODE_EXTRA:
+        raise exc
+    print(f"vntrace {command} needs the node extra: pip install 'vntrace[node]'", file=sys.stderr)
+    return 2
+
 
 def _bench(argv: list[str]) -> int:
-    from vntrace.node.bench import suite
-
+    try:
+        from vntrace.node.bench import suite
+    except ImportError as exc:
+        return _needs_node_extra("bench", exc)
     return suite.main(argv)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from vntrace.node.server import serve
-
+    try:
+        from vntrace.node.server import serve
+    except ImportError as exc:
+        return _needs_node_extra("serve", exc)
     return serve(data_dir=args.data_dir, host=args.host, port=args.port)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from vntrace.node.demo import run_demo
-
+    try:
+        from vntrace.node.demo import run_demo
+    except ImportError as exc:
+        return _needs_node_extra("demo", exc)
     return run_demo(data_dir=args.data_dir)
 
 
@@ -59,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+
+    from vntrace.node.witness.cli import add_commands as add_witness  # light, lazy handlers
+
+    add_witness(sub)
 
     from vntrace.client.cli import add_commands  # light: its handlers import the SDK
 

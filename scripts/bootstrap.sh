@@ -21,7 +21,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   if [ "$WITH_DEV" = "dev" ]; then
     .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
   else
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e .
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[node]"
   fi
   touch "$stamp"
 fi
