@@ -67,6 +67,7 @@ from .verify import (
     verify_provenance,
     verify_provenance_async,
 )
+from .witness import WitnessPolicy
 
 __all__ = [
     # clients
@@ -87,6 +88,7 @@ __all__ = [
     "ProducerFacts",
     "RecallFacts",
     "VerificationResult",
+    "WitnessPolicy",
     "verify_bundle",
     "verify_bundle_async",
     "verify_bundles",

@@ -117,6 +117,7 @@ class BundleJob:
         self.chain_id: int | None = None
         self.registry: str | None = None
         self.producer: str | None = None
+        self.cosigners: tuple[str, ...] = ()
         if Reason.MALFORMED in self.check.reasons:
             return
         try:
@@ -137,6 +138,9 @@ class BundleJob:
             )
         pinned = pins.findings(self.chain_id, self.registry)
         self.findings += pinned
+        if pins.log is not None and self.check.root is not None:
+            found, self.cosigners = pins.log.check(self.bundle.get("log"), self.bundle)
+            self.findings += found
         if pinned or self.check.root is None:
             return  # pending, or not a registry we trust: nothing to ask the chain
         assert self.check.lot_key is not None
@@ -172,6 +176,7 @@ class BundleJob:
             registry=self.registry,
             anchor=anchor,
             recall=recall,
+            cosigners=self.cosigners,
         )
 
     def _chain(
@@ -324,6 +329,15 @@ class ProvenanceJob:
             if epoch.number in self.epochs:
                 raise ValueError(f"two multiproofs for epoch {epoch.number}")
             self.epochs[epoch.number] = epoch
+            if self.pins.log is not None:
+                claims = {
+                    "epoch": epoch.number,
+                    "root": mp["root"],
+                    "chainId": self.chain_id,
+                    "registry": self.registry,
+                    "anchor": epoch.anchor,
+                }
+                epoch.log_findings, epoch.cosigners = self.pins.log.check(mp.get("log"), claims)
         for item in records:
             self.records.append(self._record(item))
         for epoch in self.epochs.values():
@@ -412,7 +426,13 @@ class ProvenanceJob:
             registry=self.registry,
             recall=recall,
             records=tuple(results),
+            cosigners=self._lot_cosigners(),
         )
+
+    def _lot_cosigners(self) -> tuple[str, ...]:
+        """The witnesses that cosigned every anchored epoch of the lot."""
+        sets = [set(e.cosigners) for e in self.epochs.values()]
+        return tuple(sorted(set.intersection(*sets))) if sets else ()
 
     def _record_result(
         self,
@@ -424,6 +444,7 @@ class ProvenanceJob:
     ) -> VerificationResult:
         findings = list(rec.findings)
         anchor: ChainAnchor | None = None
+        cosigners: tuple[str, ...] = ()
         check = rec.check
         malformed = check is None or any(r is Reason.MALFORMED for r, _ in findings)
         if rec.epoch is None:
@@ -431,6 +452,9 @@ class ProvenanceJob:
         elif not malformed:
             epoch = self.epochs.get(rec.epoch)
             findings += rec.proof_findings
+            if epoch is not None:
+                findings += epoch.log_findings
+                cosigners = epoch.cosigners
             if snap is None and not rec.proof_findings:
                 findings += unchecked
             if epoch is not None and snap is not None and not rec.proof_findings:
@@ -471,6 +495,7 @@ class ProvenanceJob:
             registry=self.registry,
             anchor=anchor,
             recall=recall,
+            cosigners=cosigners,
         )
 
 
@@ -492,6 +517,8 @@ class _Epoch:
     flags: list[bool]
     anchor: Any
     tx: str | None
+    log_findings: list[Finding] = field(default_factory=list)
+    cosigners: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, mp: Any) -> _Epoch:

@@ -57,6 +57,7 @@ from .verify import (
     verify_provenance,
     verify_provenance_async,
 )
+from .witness import WitnessPolicy
 
 T = TypeVar("T")
 Progress = Callable[[int, int], None]
@@ -109,8 +110,10 @@ class _Base:
         timeout: float | None,
         retries: int,
         settings: ClientSettings | None,
+        witness_policy: WitnessPolicy | None = None,
     ) -> None:
         s = (settings or ClientSettings()).with_overrides(
+            witness_policy=witness_policy,
             node_url=base_url,
             api_key=api_key,
             rpc_url=rpc_url,
@@ -148,6 +151,7 @@ class _Base:
         return {
             "expected_registry": self.settings.registry or info.registry,
             "expected_chain_id": self.settings.chain_id or info.chain_id,
+            "witness_policy": self.settings.witness_policy,
         }
 
     def _attempts(self, call: Call[Any]) -> int:
@@ -174,6 +178,7 @@ class Client(_Base):
         rpc_url: str | None = None,
         expected_registry: str | None = None,
         expected_chain_id: int | None = None,
+        witness_policy: WitnessPolicy | None = None,
         timeout: float | None = None,
         retries: int = 2,
         transport: httpx.BaseTransport | None = None,
@@ -189,6 +194,7 @@ class Client(_Base):
             timeout=timeout,
             retries=retries,
             settings=settings,
+            witness_policy=witness_policy,
         )
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -502,6 +508,7 @@ class AsyncClient(_Base):
         rpc_url: str | None = None,
         expected_registry: str | None = None,
         expected_chain_id: int | None = None,
+        witness_policy: WitnessPolicy | None = None,
         timeout: float | None = None,
         retries: int = 2,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -517,6 +524,7 @@ class AsyncClient(_Base):
             timeout=timeout,
             retries=retries,
             settings=settings,
+            witness_policy=witness_policy,
         )
         self._http = httpx.AsyncClient(
             base_url=self.base_url,

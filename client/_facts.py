@@ -23,6 +23,7 @@ from .chain import (
     parse_quantity,
     receipt_call,
 )
+from .witness import WitnessPolicy
 
 Finding = tuple[Reason, str]
 
@@ -33,6 +34,8 @@ class Pins:
 
     registry: str | None = None
     chain_id: int | None = None
+    log: WitnessPolicy | None = None
+    """Also require each epoch's inclusion in the witnessed log (see :mod:`.witness`)."""
 
     def findings(self, chain_id: Any, registry: Any) -> list[Finding]:
         out: list[Finding] = []

@@ -99,6 +99,8 @@ def render(result: VerificationResult, *, what: str | None = None) -> str:
             f"  recalled  {_when(result.recall.timestamp)} by {_short(result.recall.recalled_by)}:"
             f" {result.recall.reason}"
         )
+    if result.cosigners:
+        lines.append(f"  witnessed {', '.join(result.cosigners)}")
     if result.chain_id is not None:
         lines.append(f"  chain     {result.chain_id}, registry {result.registry}")
     return "\n".join(lines)

@@ -98,13 +98,37 @@ def _settings(args: argparse.Namespace) -> Any:
             api_key = Path(key_file).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigurationError(f"cannot read {key_file}: {exc.strerror}") from None
-    return ClientSettings.from_env().with_overrides(
+    settings = ClientSettings.from_env().with_overrides(
         node_url=getattr(args, "node", None),
         api_key=api_key,
         rpc_url=getattr(args, "rpc", None),
         registry=getattr(args, "registry", None),
         chain_id=getattr(args, "chain_id", None),
     )
+    return settings.with_overrides(witness_policy=_witness_policy(args, settings))
+
+
+def _witness_policy(args: argparse.Namespace, settings: Any) -> Any:
+    """The flags' policy; a flag not given keeps the environment's value."""
+    from .errors import ConfigurationError
+    from .witness import WitnessPolicy
+
+    log_key = getattr(args, "log_key", None)
+    witnesses = getattr(args, "witness", None)
+    k = getattr(args, "min_witnesses", None)
+    if log_key is None and witnesses is None and k is None:
+        return None
+    env = settings.witness_policy
+    log_key = log_key or (env.log_key if env else None)
+    if not log_key:
+        raise ConfigurationError(
+            "--witness and --min-witnesses need --log-key (or $VNTRACE_LOG_KEY)"
+        )
+    if witnesses is None and env is not None:
+        witnesses = env.witnesses
+    if k is None and env is not None and witnesses == env.witnesses:
+        k = env.min_witnesses
+    return WitnessPolicy(log_key, tuple(witnesses or ()), k)
 
 
 def _client(args: argparse.Namespace) -> Client:
@@ -431,7 +455,11 @@ def _verify_target(args: argparse.Namespace) -> VerificationResult:
     if settings.rpc_url is None:  # the node's /rpc, and the node's registry unless pinned
         with _client(args) as client:
             return client.verify_provenance(doc) if is_lot else client.verify_bundle(doc)
-    pins = {"expected_registry": settings.registry, "expected_chain_id": settings.chain_id}
+    pins = {
+        "expected_registry": settings.registry,
+        "expected_chain_id": settings.chain_id,
+        "witness_policy": settings.witness_policy,
+    }
     check = verify_provenance if is_lot else verify_bundle
     return check(doc, rpc_url=settings.rpc_url, timeout=settings.timeout, **pins)
 
@@ -585,6 +613,24 @@ def _verify_options(p: argparse.ArgumentParser) -> None:
         "--chain-id",
         type=int,
         help="the chain id you trust (default $VNTRACE_CHAIN_ID, else the node's)",
+    )
+    w = p.add_argument_group("witness policy (docs/witness.md)")
+    w.add_argument(
+        "--log-key",
+        metavar="VKEY",
+        help="require every epoch in this witnessed log (default $VNTRACE_LOG_KEY)",
+    )
+    w.add_argument(
+        "--witness",
+        metavar="VKEY",
+        action="append",
+        help="a witness cosigner key you trust (repeat; default $VNTRACE_WITNESSES)",
+    )
+    w.add_argument(
+        "--min-witnesses",
+        metavar="K",
+        type=int,
+        help="cosignatures required (default $VNTRACE_MIN_WITNESSES, else 1 with witnesses)",
     )
 
 

@@ -66,6 +66,9 @@ class VerificationResult:
     anchor: ChainAnchor | None = None
     recall: RecallFacts | None = None
     records: tuple[VerificationResult, ...] = ()
+    cosigners: tuple[str, ...] = ()
+    """The trusted witnesses whose cosignatures verified (with a witness policy; for a
+    lot, those that cosigned every anchored epoch)."""
 
     @property
     def ok(self) -> bool:
@@ -104,6 +107,8 @@ class VerificationResult:
                 "reason": self.recall.reason,
             },
         }
+        if self.cosigners:
+            out["cosigners"] = list(self.cosigners)
         if self.records:
             out["records"] = [r.to_dict() for r in self.records]
         return out

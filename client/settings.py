@@ -7,6 +7,9 @@
 | ``VNTRACE_RPC_URL`` | a chain JSON-RPC to verify against (default: the node's ``/rpc``) |
 | ``VNTRACE_REGISTRY_ADDRESS`` | the registry you trust; bundles naming another one fail |
 | ``VNTRACE_CHAIN_ID`` | the chain id you trust, likewise |
+| ``VNTRACE_LOG_KEY`` | the witnessed log's vkey: require every epoch in its log |
+| ``VNTRACE_WITNESSES`` | witness cosigner vkeys you trust (comma or space separated) |
+| ``VNTRACE_MIN_WITNESSES`` | how many of them must have cosigned (default 1 with witnesses) |
 
 The node reads the same ``VNTRACE_RPC_URL`` and ``VNTRACE_REGISTRY_ADDRESS`` for the
 chain it anchors on: the meaning is the same, so one shell can drive both. The SDK's
@@ -17,10 +20,11 @@ does, and the command line passes the result explicitly.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from .errors import ConfigurationError
+from .witness import WitnessPolicy
 
 DEFAULT_NODE_URL = "http://127.0.0.1:8080"
 
@@ -35,12 +39,14 @@ class ClientSettings:
     registry: str | None = None
     chain_id: int | None = None
     timeout: float = 30.0
+    witness_policy: WitnessPolicy | None = None
 
     def __repr__(self) -> str:  # never show the API key
         key = "set" if self.api_key else None
         return (
             f"ClientSettings(node_url={self.node_url!r}, api_key={key!r}, "
-            f"rpc_url={self.rpc_url!r}, registry={self.registry!r}, chain_id={self.chain_id!r})"
+            f"rpc_url={self.rpc_url!r}, registry={self.registry!r}, chain_id={self.chain_id!r}, "
+            f"witness_policy={self.witness_policy!r})"
         )
 
     @classmethod
@@ -58,6 +64,7 @@ class ClientSettings:
         except ValueError:
             raise ConfigurationError(f"VNTRACE_CHAIN_ID is not a number: {chain_id!r}") from None
         return cls(
+            witness_policy=_policy_from_env(get),
             node_url=get("VNTRACE_NODE_URL") or DEFAULT_NODE_URL,
             api_key=get("VNTRACE_API_KEY"),
             rpc_url=get("VNTRACE_RPC_URL"),
@@ -68,6 +75,20 @@ class ClientSettings:
     def with_overrides(self, **values: object) -> ClientSettings:
         """A copy with the non-``None`` values replaced (command-line flags win)."""
         return replace(self, **{k: v for k, v in values.items() if v is not None})  # type: ignore[arg-type]
+
+
+def _policy_from_env(get: Callable[[str], str | None]) -> WitnessPolicy | None:
+    log_key, witnesses, k = get("VNTRACE_LOG_KEY"), get("VNTRACE_WITNESSES"), None
+    if (witnesses or get("VNTRACE_MIN_WITNESSES")) and not log_key:
+        raise ConfigurationError("VNTRACE_WITNESSES needs VNTRACE_LOG_KEY (the log they witness)")
+    if not log_key:
+        return None
+    if raw := get("VNTRACE_MIN_WITNESSES"):
+        try:
+            k = int(raw)
+        except ValueError:
+            raise ConfigurationError(f"VNTRACE_MIN_WITNESSES is not a number: {raw!r}") from None
+    return WitnessPolicy(log_key, witnesses or (), k)
 
 
 def read_env(name: str, environ: Mapping[str, str] | None = None) -> str | None:

@@ -27,6 +27,7 @@ from ._facts import Needs, Pins
 from .chain import AsyncChainReader, ChainReader
 from .errors import ConfigurationError
 from .results import ChainAnchor, VerificationResult
+from .witness import WitnessPolicy
 
 
 class _Job(Protocol):
@@ -90,6 +91,7 @@ def verify_bundles(
     reader: ChainReader | None = None,
     expected_registry: str | None = None,
     expected_chain_id: int | None = None,
+    witness_policy: WitnessPolicy | None = None,
     record_ids: Sequence[str | None] | None = None,
     transport: httpx.BaseTransport | None = None,
     timeout: float = 30.0,
@@ -100,7 +102,8 @@ def verify_bundles(
     another record fails with ``leaf_mismatch``). Raises :class:`TransportError` or
     :class:`ChainReadError` only when the chain cannot be read at all.
     """
-    jobs = _bundle_jobs(bundles, Pins(expected_registry, expected_chain_id), record_ids)
+    pins = Pins(expected_registry, expected_chain_id, witness_policy)
+    jobs = _bundle_jobs(bundles, pins, record_ids)
     if reader is not None:
         return _run(jobs, reader)
     with ChainReader(_reader_url(rpc_url, reader), transport=transport, timeout=timeout) as own:
@@ -114,6 +117,7 @@ def verify_bundle(
     reader: ChainReader | None = None,
     expected_registry: str | None = None,
     expected_chain_id: int | None = None,
+    witness_policy: WitnessPolicy | None = None,
     record_id: str | None = None,
     transport: httpx.BaseTransport | None = None,
     timeout: float = 30.0,
@@ -125,6 +129,7 @@ def verify_bundle(
         reader=reader,
         expected_registry=expected_registry,
         expected_chain_id=expected_chain_id,
+        witness_policy=witness_policy,
         record_ids=[record_id],
         transport=transport,
         timeout=timeout,
@@ -138,6 +143,7 @@ def verify_provenance(
     reader: ChainReader | None = None,
     expected_registry: str | None = None,
     expected_chain_id: int | None = None,
+    witness_policy: WitnessPolicy | None = None,
     gtin: str | None = None,
     lot: str | None = None,
     transport: httpx.BaseTransport | None = None,
@@ -150,7 +156,8 @@ def verify_provenance(
     ``gtin`` and ``lot`` (the lot you asked for) to catch a gateway answering with
     another lot. ``records`` holds each record's own result.
     """
-    job = ProvenanceJob(provenance, Pins(expected_registry, expected_chain_id), gtin, lot)
+    pins = Pins(expected_registry, expected_chain_id, witness_policy)
+    job = ProvenanceJob(provenance, pins, gtin, lot)
     if reader is not None:
         return _run([job], reader)[0]
     with ChainReader(_reader_url(rpc_url, reader), transport=transport, timeout=timeout) as own:
@@ -164,12 +171,14 @@ async def verify_bundles_async(
     reader: AsyncChainReader | None = None,
     expected_registry: str | None = None,
     expected_chain_id: int | None = None,
+    witness_policy: WitnessPolicy | None = None,
     record_ids: Sequence[str | None] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     timeout: float = 30.0,
 ) -> list[VerificationResult]:
     """:func:`verify_bundles` without blocking the event loop."""
-    jobs = _bundle_jobs(bundles, Pins(expected_registry, expected_chain_id), record_ids)
+    pins = Pins(expected_registry, expected_chain_id, witness_policy)
+    jobs = _bundle_jobs(bundles, pins, record_ids)
     if reader is not None:
         return await _arun(jobs, reader)
     url = _reader_url(rpc_url, reader)
@@ -184,6 +193,7 @@ async def verify_bundle_async(
     reader: AsyncChainReader | None = None,
     expected_registry: str | None = None,
     expected_chain_id: int | None = None,
+    witness_policy: WitnessPolicy | None = None,
     record_id: str | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     timeout: float = 30.0,
@@ -195,6 +205,7 @@ async def verify_bundle_async(
         reader=reader,
         expected_registry=expected_registry,
         expected_chain_id=expected_chain_id,
+        witness_policy=witness_policy,
         record_ids=[record_id],
         transport=transport,
         timeout=timeout,
@@ -209,13 +220,15 @@ async def verify_provenance_async(
     reader: AsyncChainReader | None = None,
     expected_registry: str | None = None,
     expected_chain_id: int | None = None,
+    witness_policy: WitnessPolicy | None = None,
     gtin: str | None = None,
     lot: str | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     timeout: float = 30.0,
 ) -> VerificationResult:
     """:func:`verify_provenance` without blocking the event loop."""
-    job = ProvenanceJob(provenance, Pins(expected_registry, expected_chain_id), gtin, lot)
+    pins = Pins(expected_registry, expected_chain_id, witness_policy)
+    job = ProvenanceJob(provenance, pins, gtin, lot)
     if reader is not None:
         return (await _arun([job], reader))[0]
     url = _reader_url(rpc_url, reader)

@@ -47,6 +47,14 @@ class Reason(StrEnum):
     UNKNOWN_RECORD = "unknown_record"
     CHAIN_MISMATCH = "chain_mismatch"
     ANCHOR_MISMATCH = "anchor_mismatch"
+    LOG_UNWITNESSED = "log_unwitnessed"
+    """The caller's witness policy is not met (no log section, or fewer than k trusted
+    cosignatures). A failure: the caller asked for k cosignatures, and a history the
+    witnesses refused looks exactly like this. Witnesses cosign within seconds of an
+    anchoring, so a fresh epoch can show this briefly."""
+    LOG_MISMATCH = "log_mismatch"
+    """The log section is wrong: bad log signature or cosignature, failed inclusion
+    proof, or a leaf that disagrees with the bundle's epoch, root or anchor."""
 
 
 Status = Literal["verified", "pending", "recalled", "failed"]

@@ -41,7 +41,8 @@ from vntrace.node.services import (
 )
 from vntrace.node.services.wiring import open_chain, open_vault, secret
 from vntrace.node.store import Store
-from vntrace.node.store.types import LotRow, ProducerRow, RecordRow
+from vntrace.node.store.types import EpochRow, LotRow, ProducerRow, RecordRow
+from vntrace.node.tlog.service import LogService
 from vntrace.node.vault import Vault
 
 
@@ -86,6 +87,11 @@ class TraceNode:
         self.verification = VerificationService(ctx, self.roots, self.proofs)
         self.recalls = RecallService(ctx, self.producers)
         self.eudr = EudrService(self.proofs.provenance, self.proofs.bundle, profile)
+        # The witnessed log of anchored epochs: folded in after every anchoring, its
+        # checkpoints pushed to witnesses by its own thread (docs/witness.md).
+        self.log = LogService.for_node(self)
+        self.proofs.log_section = self.log.bundle_section
+        self.loop.listeners.append(self._log_epochs)
 
     @classmethod
     def open(cls, settings: Settings) -> TraceNode:
@@ -108,12 +114,14 @@ class TraceNode:
         return node
 
     def start(self) -> None:
-        """Start anchoring in the background."""
+        """Start anchoring, and the log's witness pushes, in the background."""
+        self.log.start()
         self.loop.start()
 
     def close(self) -> None:
         """Stop anchoring and release the store and the chain."""
         self.loop.stop()
+        self.log.stop()
         self.chain.close()
         self.store.close()
 
@@ -129,6 +137,11 @@ class TraceNode:
         if done:
             self.loop.notify(done)
         return len(done)
+
+    def _log_epochs(self, done: list[EpochRow]) -> None:
+        """Anchoring listener: the new epochs become log leaves under a signed checkpoint."""
+        self.log.sync()
+        self.log.kick()
 
     # -- forwarded operations (the services hold the logic) ---------------------------
 

@@ -10,7 +10,7 @@ page needs anything from outside the node. See docs/page.md.
 from __future__ import annotations
 
 from .i18n import Lang, Texts, choose_language
-from .lot_view import LotPage, build_lot_page
+from .lot_view import LotPage, Witnessing, build_lot_page
 from .render import render, security_headers
 from .verdict import lot_status
 
@@ -18,6 +18,7 @@ __all__ = [
     "Lang",
     "LotPage",
     "Texts",
+    "Witnessing",
     "build_lot_page",
     "choose_language",
     "lot_status",

@@ -140,6 +140,16 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "It re-checks every record against the registry contract {registry} on chain "
         "{chain}. Add --rpc with a blockchain node you trust to rely on this node for nothing.",
     },
+    "verdict.witnessed": {
+        "vi": "Nhật ký của nút được {count} bên chứng kiến độc lập ký xác nhận: {names}. "
+        "Lệnh trên kiểm tra cả chữ ký của họ.",
+        "en": "This node's log is cosigned by {count} independent witness(es): {names}. "
+        "The command above checks their signatures too.",
+    },
+    "verdict.unwitnessed": {
+        "vi": "Chưa có bên chứng kiến nào trong {count} bên ký xác nhận các lần neo của lô này.",
+        "en": "None of the {count} witness(es) has cosigned this lot's anchorings yet.",
+    },
     "copy": {"vi": "Sao chép", "en": "Copy"},
     "copied": {"vi": "Đã sao chép", "en": "Copied"},
     # record statuses (timeline badges)
@@ -292,6 +302,14 @@ REASONS: dict[str, dict[Lang, str]] = {
     "anchor_mismatch": {
         "vi": "Thông tin neo không khớp với blockchain.",
         "en": "The anchor does not match the blockchain.",
+    },
+    "log_unwitnessed": {
+        "vi": "Chưa đủ bên chứng kiến độc lập xác nhận nhật ký.",
+        "en": "Not yet confirmed by enough independent witnesses.",
+    },
+    "log_mismatch": {
+        "vi": "Nhật ký được chứng kiến không khớp với bằng chứng.",
+        "en": "The witnessed log does not match the proof.",
     },
 }
 

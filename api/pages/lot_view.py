@@ -40,6 +40,16 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
+class Witnessing:
+    """Who witnesses this node's log: the log key, the configured witnesses' keys, and
+    the names of those that cosigned every anchored epoch of the lot."""
+
+    log_key: str
+    witness_keys: tuple[str, ...]
+    cosigners: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class LotPage:
     """Everything ``lot.html`` shows, already in words of one language."""
 
@@ -53,6 +63,7 @@ class LotPage:
     verdict: VerdictView
     command: str
     independence: str
+    witnessed: str | None
     events: tuple[EventView, ...]
     plots: PlotMap | None
     plot_rows: tuple[Row, ...]
@@ -91,6 +102,23 @@ def _lot_facts(provenance: dict[str, Any], t: Texts) -> tuple[TechRow, ...]:
     )
 
 
+def _command(node_url: str, digital_link: str, w: Witnessing | None) -> str:
+    command = f"vntrace verify --node {node_url} {digital_link}"
+    if w is None or not w.witness_keys:
+        return command
+    keys = " ".join(f"--witness '{k}'" for k in w.witness_keys)
+    k = max(1, len(w.cosigners))
+    return f"{command} --log-key '{w.log_key}' {keys} --min-witnesses {k}"
+
+
+def _witnessed(w: Witnessing | None, anchored: bool, t: Texts) -> str | None:
+    if w is None or not w.witness_keys or not anchored:
+        return None
+    if not w.cosigners:
+        return t("verdict.unwitnessed", count=len(w.witness_keys))
+    return t("verdict.witnessed", count=len(w.cosigners), names=", ".join(w.cosigners))
+
+
 def build_lot_page(
     *,
     profile: Profile,
@@ -98,6 +126,7 @@ def build_lot_page(
     verdicts: Sequence[Verdict] | None,
     lang: Lang,
     node_url: str,
+    witnessing: Witnessing | None = None,
 ) -> LotPage:
     """Everything the lot page says, in ``lang``.
 
@@ -138,10 +167,11 @@ def build_lot_page(
         producer=provenance["producer"]["name"],
         events_text=t("lot.events.one") if count == 1 else t("lot.events", count=count),
         verdict=verdict_view(status, provenance, verdicts, t),
-        command=f"vntrace verify --node {node_url} {digital_link}",
+        command=_command(node_url, digital_link, witnessing),
         independence=t(
             "verdict.node_view.rpc", registry=provenance["registry"], chain=provenance["chainId"]
         ),
+        witnessed=_witnessed(witnessing, bool(epochs), t),
         events=tuple(chronological(events)),
         plots=plots,
         plot_rows=plot_rows(plots, t),
@@ -157,4 +187,4 @@ def build_lot_page(
     )
 
 
-__all__ = ["Link", "LotPage", "build_lot_page"]
+__all__ = ["Link", "LotPage", "Witnessing", "build_lot_page"]

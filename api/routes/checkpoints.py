@@ -7,8 +7,8 @@
 - ``GET /v1/log/proof/consistency?from=M&to=N``: RFC 9162 consistency proof, base64;
 - ``GET /v1/log/epochs/{epoch}``: the ``log`` section a bundle carries for that epoch.
 
-Until the node facade owns a ``LogService`` (``node.log``), the router builds one per
-app from the node. Reads first fold in newly anchored epochs (cheap, idempotent).
+The node's ``LogService`` (``node.log``) answers; reads first fold in newly anchored
+epochs (cheap, idempotent), so a read never lags the anchoring listener.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from vntrace.node.errors import NotFoundError
@@ -29,14 +29,8 @@ log = logging.getLogger("vntrace.api")
 
 
 def get_log(request: Request) -> LogService:
-    """The node's LogService (``node.log`` once wired; else one cached on the app)."""
-    node = request.app.state.node
-    service = getattr(node, "log", None)
-    if not isinstance(service, LogService):
-        service = getattr(request.app.state, "tlog", None)
-        if service is None:
-            service = LogService.for_node(node)
-            request.app.state.tlog = service
+    """The node's LogService, synced with the anchored epochs."""
+    service: LogService = request.app.state.node.log
     try:
         service.sync()
     except TlogError as e:  # serve what the log has; the anchored history is re-read later
@@ -45,6 +39,10 @@ def get_log(request: Request) -> LogService:
 
 
 LogDep = Annotated[LogService, Depends(get_log)]
+MAX_SIZE = 2**63 - 1
+"""Sizes and epochs are signed 64-bit in the store (and u64 in C2SP notes)."""
+Size = Annotated[int, Query(ge=1, le=MAX_SIZE)]
+OptionalSize = Annotated[int | None, Query(ge=1, le=MAX_SIZE)]
 
 
 @router.get("")
@@ -58,9 +56,7 @@ def log_status(service: LogDep) -> dict[str, Any]:
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {}}}},
 )
-def checkpoint(
-    service: LogDep, size: Annotated[int | None, Query(ge=1)] = None
-) -> PlainTextResponse:
+def checkpoint(service: LogDep, size: OptionalSize = None) -> PlainTextResponse:
     """The newest (or ``size``'s) signed checkpoint with its cosignatures."""
     return PlainTextResponse(service.checkpoint_note(size), media_type="text/plain; charset=utf-8")
 
@@ -68,8 +64,8 @@ def checkpoint(
 @router.get("/proof/inclusion")
 def inclusion(
     service: LogDep,
-    epoch: Annotated[int, Query(ge=1)],
-    size: Annotated[int | None, Query(ge=1)] = None,
+    epoch: Size,
+    size: OptionalSize = None,
 ) -> dict[str, Any]:
     """Epoch ``epoch``'s leaf (153 bytes, base64) and its path to the root of ``size``."""
     return service.inclusion(epoch, size)
@@ -78,8 +74,8 @@ def inclusion(
 @router.get("/proof/consistency")
 def consistency(
     service: LogDep,
-    old: Annotated[int, Query(alias="from", ge=0)],
-    new: Annotated[int, Query(alias="to", ge=0)],
+    old: Annotated[int, Query(alias="from", ge=0, le=MAX_SIZE)],
+    new: Annotated[int, Query(alias="to", ge=0, le=MAX_SIZE)],
 ) -> dict[str, Any]:
     """Proof that the log of size ``from`` is a prefix of the log of size ``to``."""
     proof = service.consistency(old, new)
@@ -87,9 +83,11 @@ def consistency(
 
 
 @router.get("/epochs/{epoch}")
-def bundle_section(service: LogDep, epoch: int) -> dict[str, Any]:
+def bundle_section(
+    service: LogDep, epoch: Annotated[int, Path(ge=1, le=MAX_SIZE)]
+) -> dict[str, Any]:
     """The ``log`` section for a bundle of epoch ``epoch`` (best-cosigned checkpoint)."""
-    section = service.bundle_section(epoch) if epoch >= 1 else None
+    section = service.bundle_section(epoch)
     if section is None:
         raise NotFoundError(f"epoch {epoch} is not in the log yet")
     return section

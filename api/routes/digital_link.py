@@ -8,7 +8,7 @@ the ``Accept`` header, ``?lang=vi|en`` the ``Accept-Language`` header.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -17,7 +17,15 @@ from vntrace.node.errors import NotFoundError, UnavailableError
 
 from ..deps import NodeDep
 from ..negotiation import negotiate
-from ..pages import Lang, Texts, build_lot_page, choose_language, render, security_headers
+from ..pages import (
+    Lang,
+    Texts,
+    Witnessing,
+    build_lot_page,
+    choose_language,
+    render,
+    security_headers,
+)
 from ..problems import Problem
 from ..schemas.provenance import Provenance
 from .common import lot_identity
@@ -68,6 +76,23 @@ def error_page(lang: Lang, status: int, message: str, detail: str | None = None)
     return HTMLResponse(body, status_code=status, headers=page_headers(lang))
 
 
+def _witnessing(node: NodeDep, provenance: dict[str, Any]) -> Witnessing | None:
+    """The log's witnesses, and those that cosigned every anchored epoch of the lot."""
+    log = node.log
+    if not log.witnesses:
+        return None
+    sets = [
+        set(log.cosigners(m["log"]) if m.get("log") else ())
+        for m in provenance.get("multiproofs", [])
+    ]
+    cosigned = set.intersection(*sets) if sets else set()
+    return Witnessing(
+        log_key=log.vkey,
+        witness_keys=tuple(w.verifier.vkey for w in log.witnesses),
+        cosigners=tuple(sorted(cosigned)),
+    )
+
+
 def _page(node: NodeDep, request: Request, gtin: str, lot: str, lang: Lang) -> Response:
     t = Texts(lang)
     try:
@@ -87,6 +112,7 @@ def _page(node: NodeDep, request: Request, gtin: str, lot: str, lang: Lang) -> R
         verdicts=verdicts,
         lang=lang,
         node_url=str(request.base_url).rstrip("/"),
+        witnessing=_witnessing(node, provenance),
     )
     body = render("lot.html", lang, page=page, title=page.title, switch=page.switch)
     return HTMLResponse(body, status_code=200, headers=page_headers(lang))

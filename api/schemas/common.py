@@ -59,3 +59,15 @@ class Anchor(PassThroughModel):
     tx_hash: str | None = None
     block_number: int | None = None
     block_timestamp: int | None = None
+
+
+class LogSection(PassThroughModel):
+    """The epoch's place in the witnessed log (docs/witness.md): its 153-byte leaf, the
+    RFC 9162 inclusion proof, and the C2SP checkpoint (log signature + cosignatures)."""
+
+    origin: str
+    leaf_index: int
+    tree_size: int
+    leaf: str = Field(description="base64 of the 153-byte epoch leaf")
+    inclusion_proof: list[str] = Field(description="base64 SHA-256 hashes, RFC 9162 2.1.3")
+    checkpoint: str = Field(description="C2SP tlog-checkpoint signed note, cosignatures included")

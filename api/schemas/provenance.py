@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from .common import Anchor, PassThroughModel
+from .common import Anchor, LogSection, PassThroughModel
 
 
 class ProducerRef(PassThroughModel):
@@ -41,6 +41,9 @@ class EpochMultiproof(PassThroughModel):
     proof: list[str]
     proof_flags: list[bool]
     anchor: Anchor | None
+    log: LogSection | None = Field(
+        default=None, description="Set once the epoch is in the witnessed log."
+    )
 
 
 class Provenance(PassThroughModel):

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from .common import Anchor, ApiModel, PassThroughModel
+from .common import Anchor, ApiModel, LogSection, PassThroughModel
 
 
 class RecordOut(ApiModel):
@@ -53,3 +53,6 @@ class ProofBundle(PassThroughModel):
     proof: list[str] | None
     root: str | None
     anchor: Anchor | None
+    log: LogSection | None = Field(
+        default=None, description="Set once the epoch is in the witnessed log."
+    )

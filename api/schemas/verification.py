@@ -37,8 +37,8 @@ class VerifyResult(ApiModel):
     reasons: list[str] = Field(
         description="Why it is not verified: bad_signature, digest_mismatch, leaf_mismatch, "
         "lot_mismatch, proof_mismatch, root_not_anchored, root_revoked, epoch_mismatch, "
-        "lot_recalled, producer_not_registered, anchor_mismatch, pending, unknown_record, "
-        "malformed."
+        "lot_recalled, producer_not_registered, anchor_mismatch, log_mismatch, "
+        "log_unwitnessed, pending, unknown_record, malformed."
     )
     details: list[str]
     anchor: Anchor | None

@@ -8,7 +8,7 @@ epoch trees; nothing is rebuilt per request.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from vntrace.node.bundles import BUNDLE_VERSION
@@ -39,6 +39,9 @@ class ProvenanceService:
         self._ctx = ctx
         self._lookups = lookups
         self._producers = producers
+        self.log_section: Callable[[int], dict[str, Any] | None] | None = None
+        """The witnessed log's section for an epoch (``LogService.bundle_section``),
+        added to bundles and provenance epochs when set."""
 
     @property
     def lookups(self) -> Lookups:
@@ -108,6 +111,9 @@ class ProvenanceService:
                 root=hex0x(epoch.root),
                 anchor=self._anchor(epoch),
             )
+            section = self.log_section(epoch.number) if self.log_section else None
+            if section is not None:
+                out["log"] = section
         return out
 
     def provenance(self, gtin: str, lot: str) -> dict[str, Any]:
@@ -140,6 +146,9 @@ class ProvenanceService:
                     "anchor": self._anchor(ep, own_registry=True),
                 }
             )
+            section = self.log_section(number) if self.log_section else None
+            if section is not None:
+                proofs[-1]["log"] = section
         return {
             "gtin": gtin14,
             "lot": lot,

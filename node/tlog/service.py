@@ -251,6 +251,19 @@ class LogService:
 
     # -- witnesses -----------------------------------------------------------------
 
+    def cosigners(self, section: dict[str, Any]) -> tuple[str, ...]:
+        """The configured witnesses whose cosignature on a ``log`` section's checkpoint
+        verifies (what the consumer page shows; consumers check with their own keys)."""
+        from .verify import verify_checkpoint
+
+        try:
+            _, found = verify_checkpoint(
+                section["checkpoint"], self.verifier, [w.verifier for w in self.witnesses]
+            )
+        except (TlogError, KeyError, TypeError):
+            return ()
+        return tuple(name for name, _ in found)
+
     def status(self) -> dict[str, Any]:
         cp = self._db.checkpoint()
         states = self._db.witness_states()
