@@ -171,6 +171,19 @@ TEXTS: dict[str, dict[Lang, str]] = {
     "no": {"vi": "không", "en": "no"},
     # plots
     "plots.heading": {"vi": "Vùng trồng", "en": "Where it was grown"},
+    "eudr.heading": {
+        "vi": "Quy định chống phá rừng của EU (EUDR)",
+        "en": "EU deforestation rules (EUDR)",
+    },
+    "eudr.plots": {"vi": "Số vùng trồng", "en": "Plots"},
+    "eudr.area": {"vi": "Tổng diện tích", "en": "Total area"},
+    "eudr.countries": {"vi": "Quốc gia sản xuất", "en": "Countries of production"},
+    "eudr.dds": {"vi": "Tờ khai thẩm định (DDS)", "en": "Due diligence statement (DDS)"},
+    "eudr.dds.value": {
+        "vi": "số tham chiếu {reference}, số xác minh {verification}",
+        "en": "reference {reference}, verification {verification}",
+    },
+    "eudr.dds.none": {"vi": "chưa ghi nhận", "en": "none recorded yet"},
     "plots.caption": {
         "vi": "Vị trí vùng trồng theo tọa độ GeoJSON (WGS 84) mà nhà sản xuất đã ký.",
         "en": "Harvest plots from the GeoJSON coordinates (WGS 84) the producer signed.",

@@ -12,10 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from vntrace.node.eudr.lot import lot_facts
 from vntrace.node.profile import Profile
 from vntrace.node.records import encode_lot
 from vntrace.node.service import Verdict
 
+from .formatting import format_number
 from .geo import PlotMap, plot_map
 from .i18n import Lang, Texts
 from .timeline import (
@@ -67,6 +69,7 @@ class LotPage:
     events: tuple[EventView, ...]
     plots: PlotMap | None
     plot_rows: tuple[Row, ...]
+    eudr: tuple[Row, ...]
     tech: tuple[TechRow, ...]
     multiproofs: tuple[tuple[str, tuple[TechRow, ...]], ...]
     links: tuple[Link, ...]
@@ -117,6 +120,32 @@ def _witnessed(w: Witnessing | None, anchored: bool, t: Texts) -> str | None:
     if not w.cosigners:
         return t("verdict.unwitnessed", count=len(w.witness_keys))
     return t("verdict.witnessed", count=len(w.cosigners), names=", ".join(w.cosigners))
+
+
+def _eudr_rows(
+    profile: Profile, provenance: dict[str, Any], lang: Lang, t: Texts
+) -> tuple[Row, ...]:
+    """The EUDR facts a buyer looks for (docs/eudr.md): plots, area, countries, DDS."""
+    facts = lot_facts(profile, provenance)
+    if not facts["plots"] and not facts["ddsReferences"]:
+        return ()
+    area = format_number(round(facts["totalAreaHa"], 2), lang)
+    rows = [
+        Row(t("eudr.plots"), format_number(facts["plots"], lang)),
+        Row(t("eudr.area"), t("plots.area", area=area)),
+    ]
+    if facts["countries"]:
+        rows.append(Row(t("eudr.countries"), ", ".join(facts["countries"])))
+    for ref in facts["ddsReferences"]:
+        text = t(
+            "eudr.dds.value",
+            reference=ref["referenceNumber"],
+            verification=ref["verificationNumber"],
+        )
+        rows.append(Row(t("eudr.dds"), text))
+    if not facts["ddsReferences"]:
+        rows.append(Row(t("eudr.dds"), t("eudr.dds.none")))
+    return tuple(rows)
 
 
 def build_lot_page(
@@ -175,6 +204,7 @@ def build_lot_page(
         events=tuple(chronological(events)),
         plots=plots,
         plot_rows=plot_rows(plots, t),
+        eudr=_eudr_rows(profile, provenance, lang, t),
         tech=_lot_facts(provenance, t),
         multiproofs=_multiproofs(provenance, t),
         links=(

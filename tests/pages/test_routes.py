@@ -176,3 +176,25 @@ def test_page_when_the_chain_cannot_be_read(
     assert r.status_code == 200
     assert "Cannot verify right now" in r.text and 'data-status="unavailable"' in r.text
     assert "Not checked" in r.text and "Harvest" in r.text
+
+
+def test_eudr_facts_on_the_page(gw: Gateway, lots: dict[str, str]) -> None:
+    en = page(gw, lots["anchored"], "?lang=en").text
+    assert "EU deforestation rules (EUDR)" in en
+    assert "<dt>Plots</dt><dd>2</dd>" in en and "<dd>VN</dd>" in en
+    assert "<dt>Total area</dt><dd>8.29 ha</dd>" in en  # 1.8 ha point + 6.49 ha polygon
+    assert "none recorded yet" in en
+    producer = gw.producer()
+    lot = new_lot()
+    notice = {
+        "kind": "regulatory_notification",
+        "eventTime": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "regulation": "EUDR",
+        "ddsReferenceNumber": "25DEAB12CD34EF",
+        "ddsVerificationNumber": "K7Q2M9XZ",
+        "activityType": "IMPORT",
+    }
+    submit(gw, producer, lot, [*season_events(datetime.now(UTC)), notice])
+    vi = page(gw, lot, "?lang=vi").text
+    assert "số tham chiếu 25DEAB12CD34EF, số xác minh K7Q2M9XZ" in vi
+    assert "<dt>Tổng diện tích</dt><dd>8,29 ha</dd>" in vi
