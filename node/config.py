@@ -118,6 +118,12 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(
         default=200, ge=1, description="Requests a caller may send at once above the rate."
     )
+    eudr_boundaries: Path | None = Field(
+        default=None,
+        description="GeoJSON FeatureCollection of country boundaries (features with "
+        "properties.iso2 or ISO_A2, WGS 84): EUDR checks then require each plot inside "
+        "its declared countryOfProduction. None ships (docs/eudr.md).",
+    )
     log_origin: str | None = Field(
         default=None,
         description="Origin line of the epoch log's checkpoints (default: host of "

@@ -39,7 +39,7 @@ from vntrace.node.services import (
     Verdict,
     VerificationService,
 )
-from vntrace.node.services.wiring import open_chain, open_vault, secret
+from vntrace.node.services.wiring import eudr_rules, open_chain, open_vault, secret
 from vntrace.node.store import Store
 from vntrace.node.store.types import EpochRow, LotRow, ProducerRow, RecordRow
 from vntrace.node.tlog.service import LogService
@@ -86,7 +86,9 @@ class TraceNode:
         self.proofs = ProvenanceService(ctx, Lookups(store), self.producers)
         self.verification = VerificationService(ctx, self.roots, self.proofs)
         self.recalls = RecallService(ctx, self.producers)
-        self.eudr = EudrService(self.proofs.provenance, self.proofs.bundle, profile)
+        self.eudr = EudrService(
+            self.proofs.provenance, self.proofs.bundle, profile, eudr_rules(settings)
+        )
         # The witnessed log of anchored epochs: folded in after every anchoring, its
         # checkpoints pushed to witnesses by its own thread (docs/witness.md).
         self.log = LogService.for_node(self)

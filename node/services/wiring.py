@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -13,6 +14,7 @@ from vntrace.node.chain import ChainBackend, open_backend
 from vntrace.node.chain.keys import load_account
 from vntrace.node.config import Settings
 from vntrace.node.errors import InvalidInputError
+from vntrace.node.eudr.geometry import GeometryRules, load_boundaries
 from vntrace.node.vault import Vault
 
 
@@ -65,3 +67,23 @@ def open_chain(settings: Settings) -> ChainBackend:
         registry_address=settings.registry_address,
         confirmations=max(1, settings.confirmations),
     )
+
+
+def eudr_rules(settings: Settings) -> GeometryRules:
+    """The EUDR geometry rules, with the country boundaries the settings name."""
+    path = settings.eudr_boundaries
+    if path is None:
+        return GeometryRules()
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        boundaries = load_boundaries(data)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise InvalidInputError(
+            f"VNTRACE_EUDR_BOUNDARIES: {path} is not a readable GeoJSON FeatureCollection "
+            f"({type(exc).__name__})"
+        ) from None
+    if not boundaries:
+        raise InvalidInputError(
+            f"VNTRACE_EUDR_BOUNDARIES: {path} has no feature with properties.iso2 or ISO_A2"
+        )
+    return GeometryRules(boundaries=boundaries)

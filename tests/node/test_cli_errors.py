@@ -28,6 +28,8 @@ CASES = [
     ),
     ({"VNTRACE_ADMIN_KEY": "0x12"}, ["serve"], "VNTRACE_ADMIN_KEY"),
     ({"VNTRACE_CONFIRMATIONS": "-3"}, ["serve"], "VNTRACE_CONFIRMATIONS"),
+    ({"VNTRACE_EUDR_BOUNDARIES": "/nonexistent/vn.geojson"}, ["serve"], "VNTRACE_EUDR_BOUNDARIES"),
+    ({"VNTRACE_LOG_WITNESSES": '["not a witness"]'}, ["serve"], "witness"),
 ]
 
 
