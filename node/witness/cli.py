@@ -30,6 +30,14 @@ def add_commands(sub: Any) -> None:
     serve.add_argument(
         "--log", action="append", default=[], metavar="VKEY", help="a log's key (repeatable)"
     )
+    serve.add_argument(
+        "--node",
+        metavar="URL",
+        help="the log's node: with --rpc, every new leaf is checked against the chain",
+    )
+    serve.add_argument(
+        "--rpc", metavar="URL", help="a JSON-RPC of the chain the log anchors on (with --node)"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8090)
     serve.set_defaults(func=_cmd_serve)
@@ -60,12 +68,21 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if not args.log:
         raise WitnessError("name at least one log to witness: --log VKEY")
     logs = [Verifier.from_vkey(v) for v in args.log]
+    if (args.node is None) != (args.rpc is None):
+        raise WitnessError("--node and --rpc go together (the leaves and the chain to check)")
+    monitor = None
+    if args.node is not None:
+        from .monitor import ChainMonitor
+
+        monitor = ChainMonitor(args.node, args.rpc)
     signer = load_or_create_key(args.data_dir)
-    witness = Witness(signer, WitnessState(args.data_dir), logs)
+    witness = Witness(signer, WitnessState(args.data_dir), logs, monitor=monitor)
     print(f"witness {signer.name} on http://{args.host}:{args.port}", flush=True)
     print(f"  key {witness.vkey}", flush=True)
     for v in logs:
         print(f"  log {v.name}", flush=True)
+    if monitor is not None:
+        print(f"  checks new leaves from {args.node} against the chain at {args.rpc}", flush=True)
     uvicorn.run(create_app(witness), host=args.host, port=args.port, log_level="warning")
     return 0
 

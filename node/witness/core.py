@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -91,6 +92,12 @@ def load_or_create_key(data_dir: Path, name: str | None = None) -> Signer:
     return Signer(cfg["name"], key, COSIGNATURE_V1)
 
 
+class ChainCheck(Protocol):
+    """What a witness asks before cosigning (``monitor.ChainMonitor``)."""
+
+    def check(self, cp: Checkpoint, old: int) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
     """A parsed add-checkpoint body."""
@@ -136,6 +143,7 @@ class Witness:
         state: WitnessState,
         logs: Sequence[Verifier],
         clock: Callable[[], float] = time.time,
+        monitor: ChainCheck | None = None,
     ) -> None:
         if signer.sig_type != COSIGNATURE_V1:
             raise WitnessError("a witness signs cosignature/v1 (type 0x04)")
@@ -147,6 +155,7 @@ class Witness:
                 raise WitnessError(f"log key {v.name} is not an Ed25519 (0x01) note key")
             self.logs.setdefault(v.name, []).append(v)
         self._clock = clock
+        self.monitor = monitor
 
     @property
     def vkey(self) -> str:
@@ -176,6 +185,8 @@ class Witness:
             raise ProtocolError(400, f"old size {req.old} is above the checkpoint size {cp.size}")
         # Keep only the log's verified signatures: what we store and serve is checkable.
         logged = Note(req.note.text, tuple(verified))
+        if self.monitor is not None:
+            self._check_chain(req, log_key, str(logged))
         # One transaction: check, then cosign and persist, or record evidence. Refusals
         # are raised after the commit so the evidence they leave is durable.
         refusal: ProtocolError | None = None
@@ -218,6 +229,38 @@ class Witness:
         if refusal is not None:
             raise refusal
         return line
+
+    def _check_chain(self, req: Request, log_key: str, logged: str) -> None:
+        """Before cosigning an extension, the chain must agree with its new leaves.
+
+        Runs outside the state's transaction (it reads the network); the transaction
+        below re-checks sizes and consistency, so a race cannot cosign a fork.
+        """
+        assert self.monitor is not None
+        cp = req.checkpoint
+        with self.state.transaction() as conn:
+            latest = WitnessState.latest(conn, cp.origin)
+        if req.old != (latest.size if latest else 0):
+            return  # answered 409 below
+        try:
+            self._check_consistency(req, latest.root if latest else EMPTY_ROOT)
+        except ProtocolError:
+            return  # answered 422, with its evidence, below
+        try:
+            self.monitor.check(cp, req.old)
+        except ProtocolError as e:
+            if e.status == 422:
+                with self.state.transaction() as conn:
+                    WitnessState.record_evidence(
+                        conn,
+                        cp.origin,
+                        "chain_mismatch",
+                        e.detail,
+                        log_key,
+                        logged,
+                        latest.note if latest else "",
+                    )
+            raise
 
     @staticmethod
     def _check_consistency(req: Request, old_root: bytes) -> None:
