@@ -136,9 +136,13 @@ TEXTS: dict[str, dict[Lang, str]] = {
     },
     "verdict.node_view.rpc": {
         "vi": "Lệnh này kiểm tra lại từng bản ghi với hợp đồng đăng ký {registry} trên chuỗi "
-        "{chain}. Thêm --rpc với một nút blockchain bạn tin cậy để không phụ thuộc vào nút này.",
+        "{chain}. Để không phụ thuộc vào nút này: thêm --rpc với một nút blockchain bạn tin "
+        "cậy, hoặc (trên chuỗi riêng của nút) yêu cầu chữ ký của các bên chứng kiến độc lập "
+        "bằng --log-key và --witness.",
         "en": "It re-checks every record against the registry contract {registry} on chain "
-        "{chain}. Add --rpc with a blockchain node you trust to rely on this node for nothing.",
+        "{chain}. To rely on this node for nothing, add --rpc with a blockchain node you "
+        "trust or, on the node's own chain, require independent witnesses' cosignatures "
+        "with --log-key and --witness.",
     },
     "verdict.witnessed": {
         "vi": "Nhật ký của nút được {count} bên chứng kiến độc lập ký xác nhận: {names}. "
