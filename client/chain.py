@@ -249,6 +249,15 @@ def parse_quantity(value: Any, what: str) -> int:
         raise ChainReadError(f"{what}: not a hex quantity: {value!r}") from None
 
 
+MAX_BATCH_CALLS = 100
+"""Calls per JSON-RPC batch: the node's ``/rpc`` takes at most 100 (geth's default
+limit is 1000, anvil has none), so larger reads go as several batches."""
+
+
+def _chunks(calls: Sequence[RpcCall]) -> list[Sequence[RpcCall]]:
+    return [calls[i : i + MAX_BATCH_CALLS] for i in range(0, len(calls), MAX_BATCH_CALLS)]
+
+
 def _build(calls: Sequence[RpcCall]) -> tuple[list[int], Any]:
     ids = [next(_ids) for _ in calls]
     if len(calls) == 1:
@@ -284,12 +293,25 @@ def _parse(calls: Sequence[RpcCall], ids: list[int], body: Any) -> list[Any] | N
 
 
 def _json(response: httpx.Response, url: str) -> Any:
-    if response.status_code >= 400 and not response.content.startswith((b"{", b"[")):
-        raise ChainReadError(f"JSON-RPC {url} answered HTTP {response.status_code}")
     try:
-        return response.json()
+        body = response.json()
     except ValueError:
-        raise ChainReadError(f"JSON-RPC {url} did not answer JSON") from None
+        body = None
+    if response.status_code >= 400 and not _is_jsonrpc(body):
+        # e.g. a gateway's 429 (rate limited) or 503 as problem+json: say so, not "no result"
+        detail = body.get("detail") if isinstance(body, dict) else None
+        suffix = f": {detail}" if isinstance(detail, str) and detail else ""
+        raise ChainReadError(f"JSON-RPC {url} answered HTTP {response.status_code}{suffix}")
+    if body is None:
+        raise ChainReadError(f"JSON-RPC {url} did not answer JSON")
+    return body
+
+
+def _is_jsonrpc(body: Any) -> bool:
+    """A JSON-RPC reply (some servers send their errors with an HTTP error status)."""
+    if isinstance(body, list):
+        return bool(body) and all(isinstance(r, dict) and "jsonrpc" in r for r in body)
+    return isinstance(body, dict) and "jsonrpc" in body
 
 
 class ChainReader:
@@ -314,6 +336,8 @@ class ChainReader:
             return []
         if not self._batches and len(calls) > 1:
             return [self.execute([c])[0] for c in calls]
+        if len(calls) > MAX_BATCH_CALLS:
+            return [r for chunk in _chunks(calls) for r in self.execute(chunk)]
         ids, payload = _build(calls)
         out = _parse(calls, ids, self._post(payload))
         if out is None:
@@ -361,6 +385,9 @@ class AsyncChainReader:
         if not self._batches and len(calls) > 1:
             results = await asyncio.gather(*(self.execute([c]) for c in calls))
             return [r[0] for r in results]
+        if len(calls) > MAX_BATCH_CALLS:
+            parts = await asyncio.gather(*(self.execute(c) for c in _chunks(calls)))
+            return [r for part in parts for r in part]
         ids, payload = _build(calls)
         out = _parse(calls, ids, await self._post(payload))
         if out is None:
