@@ -206,11 +206,13 @@ def canonicalize(value: Any, *, max_depth: int = MAX_DEPTH, max_bytes: int = MAX
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise CanonicalizationError(f"duplicate key {key!r} in a JSON object")
-        out[key] = value
+    out = dict(pairs)  # in C; only a short dict means a repeated key
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise CanonicalizationError(f"duplicate key {key!r} in a JSON object")
+            seen.add(key)
     return out
 
 
@@ -227,6 +229,7 @@ def _finite_float(text: str) -> float:
     return value
 
 
+_LONG_DIGITS = re.compile(r"(?<![\w.])\d{16}")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 # A JSON string once its escaped backslashes and quotes are gone, and non-brackets.
 _PLAIN_STRING = re.compile(r'"[^"]*"?')
@@ -299,7 +302,9 @@ def parse_json(text: str | bytes, *, max_depth: int = MAX_DEPTH, max_bytes: int 
             object_pairs_hook=_reject_duplicates,
             parse_constant=_reject_constant,
             parse_float=_finite_float,
-            parse_int=_int_or_double,
+            # Only a number of 16+ digits can be beyond 2**53: without one (the common
+            # case, decided in C) the C scanner's own int parsing is exact.
+            parse_int=_int_or_double if _LONG_DIGITS.search(text) else None,
         )
     except json.JSONDecodeError as exc:
         raise CanonicalizationError(
