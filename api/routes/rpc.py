@@ -1,10 +1,16 @@
 """``POST /rpc``: read-only Ethereum JSON-RPC of the embedded chain.
 
-So that anyone can check an anchored root with their own tools (web3, cast, the SDK)
-without trusting the API's word. Only an allowlist is served (chain id, block number,
-blocks, calls, logs, receipts, transactions, code); anything that writes, such as
-``eth_sendRawTransaction``, gets JSON-RPC error -32601. On an ``rpc`` chain the node
-does not proxy: clients should ask the chain's own nodes, so this answers 404.
+So that anyone can check an anchored root with their own tools (cast, ethers, viem,
+web3.py, the SDK) without trusting the API's word. Served: what those tools ask for
+reads with their default settings (chain id and client version, blocks, transactions,
+receipts, logs, balances, nonces, storage, code, calls, gas estimates, gas price and
+fee history; the list is ``READ_ONLY_METHODS`` in node/chain/readonly.py and
+docs/api.md), in the specification's wire format. Refused with JSON-RPC error -32601
+and the reason: everything that writes or signs (``eth_sendRawTransaction``,
+``eth_sign*``, ``personal_*``...), dev-chain and admin methods (``debug_*``,
+``anvil_*``, ``evm_*``...), filters and subscriptions, and ``eth_getProof``. Protocol
+errors are JSON-RPC errors in a 200 response, never a 500. On an ``rpc`` chain the
+node does not proxy: clients should ask the chain's own nodes, so this answers 404.
 """
 
 from __future__ import annotations

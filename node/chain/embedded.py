@@ -49,8 +49,19 @@ from web3.providers.eth_tester.defaults import API_ENDPOINTS
 from ._pyevm import PersistentPyEVMBackend
 from .base import ChainBackend, RegistryArtifactLike
 from .errors import ChainError, ConfigurationError, RpcError
-from .gas import GasPolicy
+from .gas import GasPolicy, calldata_floor
 from .lmdb_store import DEFAULT_MAP_SIZE, LmdbAtomicDB
+from .readonly import (
+    MAX_FEE_HISTORY_BLOCKS,
+    READ_ONLY_METHODS,
+    TRANSACTION_METHODS,
+    client_version,
+    fee_history,
+    logs_bloom,
+    next_base_fee,
+    refusal,
+    wire_transaction,
+)
 
 __all__ = ["DEFAULT_CHAIN_ID", "READ_ONLY_METHODS", "EmbeddedChain"]
 
@@ -59,25 +70,18 @@ log = logging.getLogger(__name__)
 #: eth-tester's chain id, kept so tools that know eth-tester recognise the chain.
 DEFAULT_CHAIN_ID: Final = 131277322940537
 
-#: The JSON-RPC methods :meth:`EmbeddedChain.rpc_request` answers for outside callers.
-READ_ONLY_METHODS: Final = frozenset(
-    {
-        "eth_chainId",
-        "eth_blockNumber",
-        "eth_getBlockByNumber",
-        "eth_getBlockByHash",
-        "eth_call",
-        "eth_getLogs",
-        "eth_getTransactionReceipt",
-        "eth_getTransactionByHash",
-        "eth_getCode",
-        "net_version",
-    }
-)
-
 _FORMAT: Final = 1
 _OPERATOR_FUNDING: Final = 10**21  # 1000 ether: ~10^7 anchors at 1 gwei
 _INVALID_REQUEST, _METHOD_NOT_FOUND, _INVALID_PARAMS, _SERVER_ERROR = -32600, -32601, -32602, -32000
+#: Answers that are facts about the node rather than about the chain's state: it holds
+#: no accounts for callers (eth-tester's dev keys are public), it is up, and a single
+#: node is never syncing and has no peers.
+_CONSTANT_ANSWERS: Final[Mapping[str, Any]] = {
+    "eth_accounts": [],
+    "net_listening": True,
+    "net_peerCount": "0x0",
+    "eth_syncing": False,
+}
 
 
 class EmbeddedChain(ChainBackend):
@@ -221,14 +225,92 @@ class EmbeddedChain(ChainBackend):
         """Answer a read-only JSON-RPC call from outside (the node's ``/rpc``).
 
         Returns the ``result`` in wire format (hex quantities) or raises
-        :class:`RpcError`; methods outside :data:`READ_ONLY_METHODS` are refused.
+        :class:`RpcError`; methods outside :data:`READ_ONLY_METHODS` are refused, saying
+        why. Where eth-tester's answer is not what a real node gives (its dev accounts,
+        a constant gas price, a stub fee history, an estimate below the EIP-7623 floor,
+        snake_case transactions) the answer is computed here; nothing is ever written.
         """
         if method not in READ_ONLY_METHODS:
-            raise RpcError(_METHOD_NOT_FOUND, f"method {method} is not available")
+            raise RpcError(_METHOD_NOT_FOUND, refusal(method))
         params = list(params or [])
+        if method in _CONSTANT_ANSWERS:
+            answer = _CONSTANT_ANSWERS[method]
+            return list(answer) if isinstance(answer, list) else answer
+        if method == "web3_clientVersion":
+            return client_version()
         if method == "eth_getLogs":
             self._check_logs_range(params)
-        return self._request(method, params)
+        elif method == "eth_feeHistory":
+            return self._fee_history(params)
+        elif method == "eth_gasPrice":
+            return hex(self._pending_base_fee() + self._tip())
+        elif method == "eth_blobBaseFee":
+            return self._fee_history([1, "latest", []])["baseFeePerBlobGas"][-1]
+        elif method == "eth_estimateGas":
+            return self._public_estimate(params)
+        result = self._request(method, params)
+        if method in TRANSACTION_METHODS:
+            return wire_transaction(result)
+        if method == "eth_getTransactionReceipt" and result:
+            return {**result, "logsBloom": result.get("logsBloom") or logs_bloom(result["logs"])}
+        if method in ("eth_getBlockByNumber", "eth_getBlockByHash") and result:
+            return {**result, "transactions": [wire_transaction(t) for t in result["transactions"]]}
+        return result
+
+    def _tip(self) -> int:
+        return int(self._request("eth_maxPriorityFeePerGas", []), 16)
+
+    def _pending_base_fee(self) -> int:
+        head = self._request("eth_getBlockByNumber", ["latest", False])
+        return next_base_fee(*(int(head[k], 16) for k in ("baseFeePerGas", "gasUsed", "gasLimit")))
+
+    def _public_estimate(self, params: list[Any]) -> str:
+        """Like geth since Prague: at least the EIP-7623 calldata floor, so that the
+        estimate is a limit a transaction could be sent with (internal limits add the
+        floor in :class:`GasPolicy` instead)."""
+        needed = int(self._request("eth_estimateGas", params), 16)
+        call = params[0]  # a Mapping: _request has checked it
+        data = bytes.fromhex(str(call.get("input") or call.get("data") or "0x")[2:])
+        return hex(max(needed, calldata_floor(data, create=not call.get("to"))))
+
+    def _fee_history(self, params: list[Any]) -> dict[str, Any]:
+        if len(params) < 2:
+            raise RpcError(
+                _INVALID_PARAMS, "eth_feeHistory takes blockCount, newestBlock[, percentiles]"
+            )
+        try:
+            count = int(params[0], 16) if isinstance(params[0], str) else int(params[0])
+            percentiles = [float(p) for p in (params[2] if len(params) > 2 else None) or []]
+            head = self.block_number()
+            newest = min(_block_param(params[1], head), head)
+        except (TypeError, ValueError):
+            raise RpcError(_INVALID_PARAMS, "invalid params for eth_feeHistory") from None
+        if percentiles != sorted(percentiles) or any(not 0 <= p <= 100 for p in percentiles):
+            raise RpcError(_INVALID_PARAMS, "reward percentiles must increase within [0, 100]")
+        count = min(max(count, 0), MAX_FEE_HISTORY_BLOCKS, newest + 1)
+        if count == 0:
+            return {"oldestBlock": hex(newest), "baseFeePerGas": [], "gasUsedRatio": []}
+        blocks = [
+            self._request("eth_getBlockByNumber", [hex(n), False])
+            for n in range(newest - count + 1, newest + 1)
+        ]
+        tips = [self._block_tips(b) for b in blocks] if percentiles else []
+        if newest < head:
+            after = self._request("eth_getBlockByNumber", [hex(newest + 1), False])
+            pending = int(after["baseFeePerGas"], 16)
+        else:
+            pending = self._pending_base_fee()
+        return fee_history(blocks, percentiles, tips, pending)
+
+    def _block_tips(self, block: Mapping[str, Any]) -> list[tuple[int, int]]:
+        """``(effective tip, gas used)`` of each transaction of a block."""
+        base_fee = int(block.get("baseFeePerGas") or "0x0", 16)
+        tips = []
+        for tx_hash in block["transactions"]:
+            receipt = self._request("eth_getTransactionReceipt", [tx_hash])
+            price = int(receipt["effectiveGasPrice"], 16)
+            tips.append((price - base_fee, int(receipt["gasUsed"], 16)))
+        return tips
 
     def handle_jsonrpc(self, payload: Any) -> Any:
         """A whole JSON-RPC 2.0 request object (or batch) in, the response out."""
@@ -290,15 +372,17 @@ class EmbeddedChain(ChainBackend):
 
     def _clamp_logs_query(self, params: Sequence[Any]) -> list[Any] | None:
         """Like geth, a range reaching past the head ends at the head (eth-tester raises);
-        ``None`` if it starts past the head."""
+        ``None`` if it starts past the head. Tags become numbers: eth-tester finds
+        nothing from ``earliest`` (what ``cast logs --from-block earliest`` sends)."""
         query = dict(params[0]) if params and isinstance(params[0], Mapping) else {}
         if "blockHash" in query:
             return [query]
         head = self.block_number()
-        if _block_param(query.get("fromBlock", "latest"), head) > head:
+        start = _block_param(query.get("fromBlock", "latest"), head)
+        if start > head:
             return None
-        if _block_param(query.get("toBlock", "latest"), head) > head:
-            query["toBlock"] = hex(head)
+        query["fromBlock"] = hex(start)
+        query["toBlock"] = hex(min(_block_param(query.get("toBlock", "latest"), head), head))
         return [query]
 
     def _raw_tx(self, params: Sequence[Any]) -> tuple[dict[str, Any], int | str]:

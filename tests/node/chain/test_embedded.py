@@ -177,7 +177,7 @@ def test_read_only_json_rpc(tmp_path: Path) -> None:
         assert reply["id"] == 7 and reply["error"]["code"] == 3
         assert chain.codec.decode_revert(bytes.fromhex(reply["error"]["data"][2:])).error_name
         # Writes and unknown methods are refused; a batch is answered item by item.
-        for method in ("eth_sendRawTransaction", "eth_sendTransaction", "evm_mine", "eth_accounts"):
+        for method in ("eth_sendRawTransaction", "eth_sendTransaction", "evm_mine", "eth_sign"):
             assert method not in READ_ONLY_METHODS
             with pytest.raises(RpcError) as excinfo:
                 chain.rpc_request(method, [])
