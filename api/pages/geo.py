@@ -5,18 +5,29 @@ shopper's scan to a tile server), so the map is the plot shapes themselves: Poin
 markers, Polygons as shapes, with a scale bar and a north arrow for a sense of size.
 Projection: equirectangular around the plots' mean latitude (longitude scaled by its
 cosine), which is exact enough over the few kilometres a lot's plots span.
+
+A cooperative's lot has a plot per smallholder (about 1,000): above ``DETAIL_LIMIT``
+plots the map is drawn compactly so its size stays small (issue 19): coordinates are
+rounded to the SVG's whole pixels, polygons simplified (Douglas-Peucker, shapely) to
+half a pixel, every point is one round dot of a single path, every polygon a subpath of
+another, and there are no per-plot labels. The signed coordinates stay in the events.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from shapely.geometry import Polygon
 
 _EARTH_M_PER_DEG = 111_320.0
 _MIN_SPAN_DEG = 0.004  # about 450 m: a lone point still gets a sensible neighbourhood
 _NICE = (1, 2, 5)
+DETAIL_LIMIT = 30
+"""Above this many plots the map is compact: no labels, one path per kind of plot."""
+_SIMPLIFY_PX = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +64,13 @@ class PlotMap:
     shapes: tuple[Shape, ...]
     scale_px: float
     scale_label: str
+    count: int = 0
+    points_path: str = ""  # compact map: every point as a round dot ("M x yh0")
+    polygons_path: str = ""  # compact map: every polygon as a subpath
+
+    @property
+    def compact(self) -> bool:
+        return not self.shapes and self.count > 0
 
 
 def position(value: Any) -> tuple[float, float] | None:
@@ -110,6 +128,7 @@ def plot_map(
     width: int = 400,
     height: int = 280,
     pad: tuple[int, int, int, int] = (44, 32, 48, 32),
+    detail_limit: int = DETAIL_LIMIT,
 ) -> PlotMap | None:
     """Project the plots that have a drawable geometry; None if none does.
 
@@ -137,6 +156,13 @@ def plot_map(
             round(mid_x + (lon * kx - cx) * scale, 2),
             round(mid_y - (lat - cy) * scale, 2),
         )
+
+    metres_per_px = _EARTH_M_PER_DEG / scale
+    bar_m = _nice_length(metres_per_px * width / 4)
+    bar = (round(bar_m / metres_per_px, 2), _length_label(bar_m))
+    if len(parsed) > detail_limit:
+        points, polygons = _compact([(k, r) for _, (k, r) in parsed], project)
+        return PlotMap(width, height, (), *bar, len(parsed), points, polygons)
 
     shapes = []
     for i, (plot, (kind, rings)) in enumerate(parsed):
@@ -167,11 +193,43 @@ def plot_map(
                 area_ha=plot.area_ha,
             )
         )
-    metres_per_px = _EARTH_M_PER_DEG / scale
-    bar_m = _nice_length(metres_per_px * width / 4)
-    return PlotMap(
-        width, height, tuple(shapes), round(bar_m / metres_per_px, 2), _length_label(bar_m)
-    )
+    return PlotMap(width, height, tuple(shapes), *bar, len(shapes))
+
+
+def _compact(
+    parsed: Sequence[tuple[str, list[list[tuple[float, float]]]]],
+    project: Callable[[float, float], tuple[float, float]],
+) -> tuple[str, str]:
+    """Points as dots and polygons as simplified subpaths, in whole pixels.
+
+    A polygon that simplifies to fewer than three distinct pixels is drawn as a dot:
+    at this scale it is one. Duplicate dots (plots in the same pixel) are drawn once.
+    """
+    dots: dict[tuple[int, int], None] = {}
+    subpaths: list[str] = []
+    for kind, rings in parsed:
+        if kind == "point":
+            x, y = project(*rings[0][0])
+            dots[round(x), round(y)] = None
+            continue
+        outer = [project(lon, lat) for lon, lat in rings[0]]
+        simple = Polygon(outer).simplify(_SIMPLIFY_PX, preserve_topology=True)
+        ring = [] if simple.is_empty else list(simple.exterior.coords)
+        pixels: list[tuple[int, int]] = []
+        for x, y in ring:
+            pixel = (round(x), round(y))
+            if not pixels or pixels[-1] != pixel:
+                pixels.append(pixel)
+        if len(pixels) > 1 and pixels[0] == pixels[-1]:
+            pixels.pop()
+        if len(set(pixels)) < 3:
+            cx = sum(x for x, _ in outer) / len(outer)
+            cy = sum(y for _, y in outer) / len(outer)
+            dots[round(cx), round(cy)] = None
+            continue
+        (x0, y0), *rest = pixels
+        subpaths.append(f"M{x0} {y0}" + "".join(f" {x} {y}" for x, y in rest) + "Z")
+    return "".join(f"M{x} {y}h0" for x, y in dots), "".join(subpaths)
 
 
 def _ring_path(points: Sequence[tuple[float, float]]) -> str:

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from vntrace.node.eudr.lot import lot_facts
 from vntrace.node.profile import Profile
 from vntrace.node.records import encode_lot
 from vntrace.node.service import Verdict
 
-from .formatting import format_number
+from .formatting import TimeText, format_number, format_time
 from .geo import PlotMap, plot_map
 from .i18n import Lang, Texts
 from .timeline import (
@@ -29,6 +30,7 @@ from .timeline import (
     plot_inputs,
     plot_rows,
     recall_view,
+    time_key,
 )
 from .verdict import VerdictView, lot_status, verdict_view
 
@@ -51,6 +53,33 @@ class Witnessing:
     cosigners: tuple[str, ...]
 
 
+SMALL_LOT = 30
+"""Up to this many events the journey is one list, every event shown (as before)."""
+PER_PAGE = 10
+"""Events shown per stage and page of a larger lot."""
+
+
+@dataclass(frozen=True, slots=True)
+class StageView:
+    """One stage of a larger lot's journey (its events of one kind) and the page of its
+    events on show, with plain links to the other pages (no JavaScript needed)."""
+
+    kind: str
+    label: str
+    anchor: str
+    count_text: str
+    count: int
+    failed_text: str | None
+    first: TimeText | None
+    last: TimeText | None
+    events: tuple[EventView, ...]
+    showing: str
+    page_text: str | None
+    prev: str | None
+    next: str | None
+    all: Link | None
+
+
 @dataclass(frozen=True, slots=True)
 class LotPage:
     """Everything ``lot.html`` shows, already in words of one language."""
@@ -67,7 +96,9 @@ class LotPage:
     independence: str
     witnessed: str | None
     events: tuple[EventView, ...]
+    stages: tuple[StageView, ...]
     plots: PlotMap | None
+    plots_text: str | None
     plot_rows: tuple[Row, ...]
     eudr: tuple[Row, ...]
     tech: tuple[TechRow, ...]
@@ -87,7 +118,12 @@ def _multiproofs(
         rows = (
             TechRow(t("tech.root"), (m["root"],)),
             TechRow(t("tech.tx"), (tx,)),
-            TechRow(t("tech.leaves"), tuple(m["leaves"])),
+            TechRow(
+                t("tech.leaves"),
+                tuple(m["leaves"])
+                if len(m["leaves"]) <= SMALL_LOT
+                else (t("tech.leaves.many", count=len(m["leaves"])),),
+            ),
             TechRow(t("tech.proof"), tuple(m["proof"]) or ("[]",)),
             TechRow(t("tech.flags"), (flags,)),
         )
@@ -148,6 +184,67 @@ def _eudr_rows(
     return tuple(rows)
 
 
+def _page_link(lang: Lang, kind: str, page: int | None) -> str:
+    which = "all=1" if page is None else f"page={page}"
+    return f"?lang={lang}&stage={quote(kind, safe='')}&{which}#stage-{quote(kind, safe='')}"
+
+
+def _stages(
+    records: Sequence[dict[str, Any]],
+    verdicts: Sequence[Verdict] | None,
+    view: Any,
+    profile: Profile,
+    t: Texts,
+    chosen: tuple[str | None, int, bool],
+) -> tuple[StageView, ...]:
+    """The events grouped by kind, stages in the order of their first event; only the
+    events of each stage's page on show are turned into views (what keeps a large lot's
+    page small and quick). ``chosen`` is the stage, page and "show all" of the query."""
+    order = sorted(
+        range(len(records)), key=lambda i: time_key(records[i]["event"].get("eventTime"))
+    )
+    groups: dict[str, list[int]] = {}
+    for i in order:
+        groups.setdefault(str(records[i]["event"].get("kind", "?")), []).append(i)
+    stage, wanted, show_all = chosen
+    out = []
+    for kind, members in groups.items():
+        count = len(members)
+        pages = -(-count // PER_PAGE)
+        page = min(max(wanted, 1), pages) if kind == stage else 1
+        everything = show_all and kind == stage
+        start = 0 if everything else (page - 1) * PER_PAGE
+        shown = members if everything else members[start : start + PER_PAGE]
+        failed = sum(verdicts[i].status == "failed" for i in members) if verdicts else 0
+        spec = profile.kinds.get(kind)
+        paged = pages > 1 and not everything
+        out.append(
+            StageView(
+                kind=kind,
+                label=spec.label[t.lang] if spec else kind,
+                anchor=f"stage-{kind}",
+                count_text=t("stage.count.one") if count == 1 else t("stage.count", count=count),
+                count=count,
+                failed_text=t("stage.failed", count=failed) if failed else None,
+                first=format_time(records[members[0]]["event"].get("eventTime"), t.lang),
+                last=format_time(records[members[-1]]["event"].get("eventTime"), t.lang),
+                events=tuple(view(i) for i in shown),
+                showing=t("stage.showing", first=start + 1, last=start + len(shown), count=count),
+                page_text=t("paging.page", page=page, pages=pages) if paged else None,
+                prev=_page_link(t.lang, kind, page - 1) if paged and page > 1 else None,
+                next=_page_link(t.lang, kind, page + 1) if paged and page < pages else None,
+                all=(
+                    Link(t("paging.less"), _page_link(t.lang, kind, 1))
+                    if everything and pages > 1
+                    else Link(t("paging.all", count=count), _page_link(t.lang, kind, None))
+                    if paged
+                    else None
+                ),
+            )
+        )
+    return tuple(out)
+
+
 def build_lot_page(
     *,
     profile: Profile,
@@ -156,11 +253,17 @@ def build_lot_page(
     lang: Lang,
     node_url: str,
     witnessing: Witnessing | None = None,
+    stage: str | None = None,
+    page: int = 1,
+    show_all: bool = False,
 ) -> LotPage:
     """Everything the lot page says, in ``lang``.
 
     ``verdicts`` are the node's verdicts of ``provenance["records"]`` in the same order,
-    or None when the chain could not be read.
+    or None when the chain could not be read: the lot's verdict is always theirs, all of
+    them. A lot of up to ``SMALL_LOT`` events shows every event in one list; a larger one
+    shows its stages with ``PER_PAGE`` events each, ``stage``'s at ``page`` (or all of
+    them with ``show_all``).
     """
     t = Texts(lang)
     records = provenance["records"]
@@ -168,19 +271,29 @@ def build_lot_page(
     epochs = {m["epoch"]: m for m in provenance.get("multiproofs", [])}
     inputs, plot_anchors = plot_inputs(records, profile, t)
     plots = plot_map(inputs)
-    events = [
-        event_view(
+
+    def view(i: int) -> EventView:
+        record = records[i]
+        anchor = None
+        if plots is not None:
+            anchor = "plots" if plots.compact else plot_anchors.get(i)
+        return event_view(
             record,
             verdicts[i] if verdicts is not None else None,
             epochs.get(record.get("epoch")),
             profile,
             t,
-            plot_anchors.get(i) if plots else None,
+            anchor,
         )
-        for i, record in enumerate(records)
-    ]
-    if recall is not None:
-        events.append(recall_view(recall, t))
+
+    events: list[EventView] = []
+    stages: tuple[StageView, ...] = ()
+    if len(records) <= SMALL_LOT:
+        events = [view(i) for i in range(len(records))]
+        if recall is not None:
+            events.append(recall_view(recall, t))
+    else:
+        stages = _stages(records, verdicts, view, profile, t, (stage, page, show_all))
 
     gtin, lot, digital_link = provenance["gtin"], provenance["lot"], provenance["digitalLink"]
     lot_url = f"/v1/lots/{gtin}/{encode_lot(lot)}"
@@ -202,8 +315,12 @@ def build_lot_page(
         ),
         witnessed=_witnessed(witnessing, bool(epochs), t),
         events=tuple(chronological(events)),
+        stages=stages,
         plots=plots,
-        plot_rows=plot_rows(plots, t),
+        plots_text=t("plots.many", count=format_number(plots.count, lang))
+        if plots is not None and plots.compact
+        else None,
+        plot_rows=() if plots is None or plots.compact else plot_rows(plots, t),
         eudr=_eudr_rows(profile, provenance, lang, t),
         tech=_lot_facts(provenance, t),
         multiproofs=_multiproofs(provenance, t),
@@ -217,4 +334,4 @@ def build_lot_page(
     )
 
 
-__all__ = ["Link", "LotPage", "Witnessing", "build_lot_page"]
+__all__ = ["PER_PAGE", "SMALL_LOT", "Link", "LotPage", "StageView", "Witnessing", "build_lot_page"]

@@ -17,7 +17,7 @@ from vntrace.node.profile import GeoJsonField, PlotGeometryRule, Profile
 from vntrace.node.records import is_commitment
 from vntrace.node.service import Verdict
 
-from .formatting import TimeText, format_number, format_time, show_value
+from .formatting import TimeText, format_number, format_time, parse_time, show_value
 from .geo import PlotInput, PlotMap, format_position, position
 from .i18n import Texts
 from .verdict import SOFT_REASONS
@@ -62,6 +62,7 @@ class EventView:
     where: tuple[Row, ...] = ()
     what: tuple[Row, ...] = ()
     tech: tuple[TechRow, ...] = ()
+    bundle: str | None = None  # the record's proof bundle (JSON), one click away
 
 
 def _record_badge(verdict: Verdict | None, anchor: dict[str, Any] | None, t: Texts) -> str:
@@ -237,6 +238,7 @@ def event_view(
         where=where,
         what=what,
         tech=_tech_rows(record, verdict, epoch, t),
+        bundle=f"/v1/records/{record['recordId']}/bundle",
     )
 
 
@@ -255,3 +257,9 @@ def recall_view(recall: dict[str, Any], t: Texts) -> EventView:
 def chronological(events: Sequence[EventView]) -> list[EventView]:
     """Events by event time (stable: intake order among equal times, untimed last)."""
     return sorted(events, key=lambda e: (0, e.time.moment) if e.time else (1, _EPOCH))
+
+
+def time_key(value: Any) -> tuple[int, datetime]:
+    """The sort key of :func:`chronological` for a raw event time (untimed last)."""
+    moment = parse_time(value)
+    return (0, moment) if moment is not None else (1, _EPOCH)

@@ -47,14 +47,26 @@ def resolve(
     lang: Annotated[
         str | None, Query(description="Page language: vi or en (default: Accept-Language)")
     ] = None,
+    stage: Annotated[
+        str | None, Query(max_length=64, description="Page: the stage (event kind) to page")
+    ] = None,
+    page_number: Annotated[
+        int, Query(alias="page", ge=1, le=1_000_000, description="Page: that stage's page")
+    ] = 1,
+    show_all: Annotated[
+        bool, Query(alias="all", description="Page: every event of that stage at once")
+    ] = False,
 ) -> Response:
-    """Resolve a lot's Digital Link: its provenance as JSON, or the consumer page."""
+    """Resolve a lot's Digital Link: its provenance as JSON, or the consumer page.
+
+    A lot of more than a few dozen events is paged by stage (``?stage=harvest&page=2``,
+    ``&all=1``), plain links that work without JavaScript (docs/page.md)."""
     choice = format or negotiate(request.headers.get("accept"))
     if choice is None:
         raise Problem(406, "this resource is served as application/json or text/html")
     if choice == "html":
         language = choose_language(lang, request.headers.get("accept-language"))
-        return _page(node, request, gtin, lot, language)
+        return _page(node, request, gtin, lot, language, (stage, page_number, show_all))
     gtin14, lot = lot_identity(node, gtin, lot, where="path")
     return JSONResponse(node.provenance(gtin14, lot), headers={"Vary": "Accept"})
 
@@ -93,7 +105,14 @@ def _witnessing(node: NodeDep, provenance: dict[str, Any]) -> Witnessing | None:
     )
 
 
-def _page(node: NodeDep, request: Request, gtin: str, lot: str, lang: Lang) -> Response:
+def _page(
+    node: NodeDep,
+    request: Request,
+    gtin: str,
+    lot: str,
+    lang: Lang,
+    paging: tuple[str | None, int, bool] = (None, 1, False),
+) -> Response:
     t = Texts(lang)
     try:
         gtin14, lot = lot_identity(node, gtin, lot, where="path")
@@ -102,7 +121,7 @@ def _page(node: NodeDep, request: Request, gtin: str, lot: str, lang: Lang) -> R
         return error_page(lang, exc.status_code, t("error.invalid"), str(exc.detail))
     except NotFoundError:
         return error_page(lang, 404, t("error.not_found"))
-    try:
+    try:  # every record, even on a paged page: one failed record fails the lot
         verdicts = node.verify_records([r["recordId"] for r in provenance["records"]])
     except UnavailableError:
         verdicts = None  # the page still shows the lot, and says it cannot verify now
@@ -113,6 +132,9 @@ def _page(node: NodeDep, request: Request, gtin: str, lot: str, lang: Lang) -> R
         lang=lang,
         node_url=str(request.base_url).rstrip("/"),
         witnessing=_witnessing(node, provenance),
+        stage=paging[0],
+        page=paging[1],
+        show_all=paging[2],
     )
     body = render("lot.html", lang, page=page, title=page.title, switch=page.switch)
     return HTMLResponse(body, status_code=200, headers=page_headers(lang))

@@ -18,6 +18,7 @@ from typing import Any
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from vntrace.node.bench.page import coop_lot_events
 from vntrace.node.config import Settings
 from vntrace.node.demo import season_events
 from vntrace.node.records import prepare_record
@@ -47,7 +48,7 @@ def _submit(
 
 
 def seed(data_dir: Path) -> Seeded:
-    """Verified, recalled, tampered, pending and hostile-text lots in ``data_dir``."""
+    """Verified, recalled, tampered, pending, hostile-text and large lots in ``data_dir``."""
     settings = Settings(data_dir=data_dir, rate_limit_per_second=0)
     now = datetime.now(UTC)
     events = season_events(now)
@@ -58,6 +59,7 @@ def seed(data_dir: Path) -> Seeded:
         "tampered": f"EA-{stamp}-TX",
         "hostile": f"EA-{stamp}-XS",
         "pending": f"EA-{stamp}-PD",
+        "coop": f"EA-{stamp}-CO",  # 995 harvest plots and 4 processing events (issue 19)
     }
     account = Account.create()
     with TraceNode.open(settings) as node:
@@ -67,6 +69,7 @@ def seed(data_dir: Path) -> Seeded:
             _submit(node, account, producer, gtin, lots[state], events)
         hostile = [dict(events[0], note=XSS, plotId="<b>P-1</b>"), events[2]]
         _submit(node, account, producer, gtin, lots["hostile"], hostile)
+        _submit(node, account, producer, gtin, lots["coop"], coop_lot_events(now))
         node.anchor_now()
         node.recall(None, gtin, lots["recalled"], RECALL_REASON)
         _submit(node, account, producer, gtin, lots["pending"], events[:3])
