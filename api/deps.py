@@ -30,6 +30,7 @@ from vntrace.node.services import (
     RecallService,
     VerificationService,
 )
+from vntrace.node.services.epcis import EpcisService
 from vntrace.node.store import Store
 from vntrace.node.store.types import Principal, ProducerRow, Role
 
@@ -99,6 +100,10 @@ def get_eudr(node: NodeDep) -> EudrService:
     return node.eudr
 
 
+def get_epcis(node: NodeDep) -> EpcisService:
+    return node.epcis
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 ChainDep = Annotated[ChainBackend, Depends(get_chain)]
 ProfileDep = Annotated[Profile, Depends(get_profile)]
@@ -110,6 +115,7 @@ DisclosuresDep = Annotated[DisclosureService, Depends(get_disclosures)]
 VerificationDep = Annotated[VerificationService, Depends(get_verification)]
 RecallsDep = Annotated[RecallService, Depends(get_recalls)]
 EudrDep = Annotated[EudrService, Depends(get_eudr)]
+EpcisDep = Annotated[EpcisService, Depends(get_epcis)]
 
 
 def _unauthorized(detail: str) -> Problem:

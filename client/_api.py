@@ -332,3 +332,62 @@ def server_verify(
         json=body,
         retry_safe=True,
     )
+
+
+# -- EPCIS 2.0 (REST bindings under /epcis; docs/epcis.md §8) -----------------------------
+
+EPCIS_QUERY_NAMES = {
+    "event_type": "eventType",
+    "ge_event_time": "GE_eventTime",
+    "lt_event_time": "LT_eventTime",
+    "biz_step": "EQ_bizStep",
+    "disposition": "EQ_disposition",
+    "biz_location": "EQ_bizLocation",
+    "read_point": "EQ_readPoint",
+    "event_id": "EQ_eventID",
+    "epc": "MATCH_epc",
+    "any_epc": "MATCH_anyEPC",
+    "epc_class": "MATCH_epcClass",
+    "any_epc_class": "MATCH_anyEPCClass",
+    "per_page": "perPage",
+    "next_page_token": "nextPageToken",
+}
+"""Python names of the standard query parameters (GS1 names are accepted as they are)."""
+
+
+def epcis_query_params(params: dict[str, Any]) -> dict[str, str]:
+    """``query_events`` keywords as query parameters: lists become ``a|b`` (pipe-delimited,
+    as the bindings define), ``None`` is left out."""
+    out: dict[str, str] = {}
+    for name, value in params.items():
+        if value is None:
+            continue
+        key = EPCIS_QUERY_NAMES.get(name, name)
+        if isinstance(value, list | tuple | set):
+            value = "|".join(str(v) for v in value)
+        out[key] = "" if value is True else str(value)
+    return out
+
+
+def capture_epcis(document: dict[str, Any]) -> Call[dict[str, Any]]:
+    # Retrying is safe: a record stored by a lost attempt comes back as a duplicate.
+    return Call(
+        "POST",
+        "/epcis/capture",
+        _dict,
+        json=document,
+        headers={"Content-Type": "application/ld+json"},
+        retry_safe=True,
+    )
+
+
+def capture_job(capture_id: str) -> Call[dict[str, Any]]:
+    return Call("GET", f"/epcis/capture/{capture_id}", _dict, retry_safe=True)
+
+
+def query_events(params: dict[str, Any]) -> Call[dict[str, Any]]:
+    return Call("GET", "/epcis/events", _dict, params=epcis_query_params(params), retry_safe=True)
+
+
+def epcis_lot(gtin: str, lot: str) -> Call[dict[str, Any]]:
+    return Call("GET", f"/epcis/lots/{lot_path(gtin, lot)}/events", _dict, retry_safe=True)

@@ -372,6 +372,25 @@ class Client(_Base):
         """A lot's events and multiproofs, exactly as served."""
         return self._send(_api.provenance(gtin, lot))
 
+    def capture_epcis(self, document: dict[str, Any]) -> dict[str, Any]:
+        """Capture an EPCIS 2.0 document whose events are signed (see
+        :mod:`vntrace.client.epcis`): the 202 capture job with each record's receipt."""
+        return self._send(_api.capture_epcis(document))
+
+    def capture_job(self, capture_id: str) -> dict[str, Any]:
+        """A capture job's state (``running``, ``success``, ``errors``)."""
+        return self._send(_api.capture_job(capture_id))
+
+    def query_events(self, **params: Any) -> dict[str, Any]:
+        """One page of the EPCIS simple event query, an ``EPCISQueryDocument``
+        (``biz_step="shipping"``, ``epc_class=...``, ``per_page=50`` or GS1 names such as
+        ``EQ_bizStep``); the next page's token is in ``vnt:nextPageToken``."""
+        return self._send(_api.query_events(params))
+
+    def epcis_lot(self, gtin: str, lot: str) -> dict[str, Any]:
+        """A lot's events as an EPCIS 2.0 document, each event's bundle in ``vnt:records``."""
+        return self._send(_api.epcis_lot(gtin, lot))
+
     def disclosures(self, record_id: str, *, strict: bool = True) -> DisclosureResult:
         """A record's confidential values (auditor, admin or its producer), each checked
         against the commitment the producer signed (the record's bundle is fetched and
@@ -668,6 +687,18 @@ class AsyncClient(_Base):
 
     async def provenance(self, gtin: str, lot: str) -> dict[str, Any]:
         return await self._send(_api.provenance(gtin, lot))
+
+    async def capture_epcis(self, document: dict[str, Any]) -> dict[str, Any]:
+        return await self._send(_api.capture_epcis(document))
+
+    async def capture_job(self, capture_id: str) -> dict[str, Any]:
+        return await self._send(_api.capture_job(capture_id))
+
+    async def query_events(self, **params: Any) -> dict[str, Any]:
+        return await self._send(_api.query_events(params))
+
+    async def epcis_lot(self, gtin: str, lot: str) -> dict[str, Any]:
+        return await self._send(_api.epcis_lot(gtin, lot))
 
     async def disclosures(self, record_id: str, *, strict: bool = True) -> DisclosureResult:
         opened, bundle = await asyncio.gather(

@@ -758,5 +758,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
 
     add_eudr_commands(sub)
 
+    from .epcis_cli import add_commands as add_epcis_commands
+
+    add_epcis_commands(sub)
+
 
 __all__ = ["VERDICT_EXIT", "add_commands"]

@@ -39,6 +39,7 @@ from vntrace.node.services import (
     Verdict,
     VerificationService,
 )
+from vntrace.node.services.epcis import EpcisService
 from vntrace.node.services.wiring import eudr_rules, open_chain, open_vault, secret
 from vntrace.node.store import Store
 from vntrace.node.store.types import EpochRow, LotRow, ProducerRow, RecordRow
@@ -89,6 +90,7 @@ class TraceNode:
         self.eudr = EudrService(
             self.proofs.provenance, self.proofs.bundle, profile, eudr_rules(settings)
         )
+        self.epcis = EpcisService(ctx, self.intake, self.producers, self.confidential)
         # The witnessed log of anchored epochs: folded in after every anchoring, its
         # checkpoints pushed to witnesses by its own thread (docs/witness.md).
         self.log = LogService.for_node(self)

@@ -1,9 +1,12 @@
 """``/epcis``: the node's events in GS1 EPCIS 2.0 (JSON-LD, CBV 2.0); see docs/epcis.md.
 
-Read-only for now: ``GET /epcis/eventTypes`` (EPCIS 2.0 REST bindings) and
-``GET /epcis/lots/{gtin}/{lot}/events`` (vntrace's export of one lot as an
-``EPCISDocument``, with each event's record and proof bundle named in ``vnt:records``).
-Capture and the standard query interface come with the REST-bindings step.
+The EPCIS 2.0 REST bindings (GS1's OpenAPI): ``POST /epcis/capture`` of SDK-signed
+documents (202 and a capture job), ``GET /epcis/capture/{captureID}``, the simple event
+query ``GET /epcis/events`` and its top-level resources (``/eventTypes/{t}/events``,
+``/epcs/{epc}/events``, ``/bizSteps/…``, ``/bizLocations/…``, ``/readPoints/…``,
+``/dispositions/…``), ``GET /epcis/events/{eventID}``; plus vntrace's export of one lot
+(``GET /epcis/lots/{gtin}/{lot}/events``). Answers name each event's record and proof
+bundle in ``vnt:records``.
 """
 
 from __future__ import annotations
@@ -11,13 +14,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from vntrace.node.epcis.hashid import EPCIS_TYPES
+from vntrace.node.epcis.index import ANY_IDENTIFIER, QUERY_PARAMETERS, EpcisQueryError
 from vntrace.node.epcis.records import lot_document
+from vntrace.node.epcis.store import CaptureRow
+from vntrace.node.services.epcis import (
+    CaptureRefusedError,
+    CaptureResult,
+    CaptureTooLargeError,
+    EpcisService,
+)
 
-from ..deps import ProfileDep, ProvenanceDep
+from ..body import check_json_content_type, read_body
+from ..deps import EpcisDep, ProducerDep, ProfileDep, ProvenanceDep
+from ..problems import Problem
+from ..schemas.epcis import CaptureAccepted, CaptureJob, capture_job_json
+from ..schemas.lots import RecordAck
 from .common import lot_identity
 
 router = APIRouter(prefix="/epcis", tags=["epcis"])
@@ -50,3 +66,254 @@ def lot_events(gtin: str, lot: str, profile: ProfileDep, provenance: ProvenanceD
     fields are commitments). Each event's proof bundle is linked in ``vnt:records``."""
     gtin14, lot = lot_identity(profile, gtin, lot, where="path")
     return _ld(lot_document(profile, provenance.provenance(gtin14, lot)))
+
+
+# -- capture and query (EPCIS 2.0 REST bindings; GS1's OpenAPI, docs/epcis.md §8) --------
+
+_QUERY_DOC = {
+    "parameters": [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "EPCIS 2.0 simple event query parameter (pipe-delimited values).",
+        }
+        for name in sorted(QUERY_PARAMETERS)
+    ]
+}
+_LD_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {LD_JSON: {}}}}
+_CAPTURE_EXAMPLE = {
+    "@context": [
+        "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+        {"vnt": "https://vntrace.org/ns/robusta-vn/1/"},
+    ],
+    "type": "EPCISDocument",
+    "schemaVersion": "2.0",
+    "creationDate": "2026-03-01T12:00:00.000Z",
+    "epcisBody": {
+        "eventList": [
+            {
+                "type": "ObjectEvent",
+                "eventTime": "2026-03-01T08:00:00+07:00",
+                "eventTimeZoneOffset": "+07:00",
+                "quantityList": [
+                    {
+                        "epcClass": "https://id.gs1.org/01/08930000000019/10/EA-2026-001",
+                        "quantity": 1200,
+                        "uom": "KGM",
+                    }
+                ],
+                "action": "OBSERVE",
+                "bizStep": "shipping",
+                "disposition": "in_transit",
+                "vnt:kind": "shipping",
+                "vnt:destinationCountry": "DE",
+                "vnt:shipper": {"name": "Simexco Đắk Lắk"},
+                "eventID": "ni:///sha-256;…?ver=CBV2.0",
+                "vnt:signature": {
+                    "producer": "0x…",
+                    "salt": "0x…",
+                    "signature": "0x…",
+                    "chainId": 1,
+                    "registry": "0x…",
+                    "signer": "producer",
+                },
+            }
+        ]
+    },
+}
+
+
+def _query_problem(exc: EpcisQueryError) -> Problem:
+    # GS1: an unusable query parameter is a QueryParameterException, answered 400.
+    return Problem(
+        400,
+        str(exc),
+        title="EPCIS query parameter exception",
+        errors=[{"field": exc.parameter, "message": str(exc), "code": "query_parameter"}],
+        epcisException="QueryParameterException",
+    )
+
+
+def _page(request: Request, epcis: EpcisService, fixed: dict[str, str] | None = None) -> Response:
+    params = dict(request.query_params)
+    if len(params) != len(request.query_params.multi_items()):
+        raise Problem(400, "give each query parameter once (several values: a|b)")
+    try:
+        page = epcis.query(params, fixed)
+    except EpcisQueryError as exc:
+        raise _query_problem(exc) from None
+    response = _ld(epcis.query_document(page))
+    if page.next_page_token is not None:
+        nxt = request.url.include_query_params(nextPageToken=page.next_page_token)
+        response.headers["Link"] = f'<{nxt}>; rel="next"'
+    return response
+
+
+@router.post(
+    "/capture",
+    status_code=202,
+    response_model=CaptureAccepted,
+    responses={
+        202: {"headers": {"Location": {"description": "The capture job: /epcis/capture/{id}"}}},
+        400: {"description": "The document was refused; `errors` names each event."},
+        413: {"description": "Over the capture size limit."},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                LD_JSON: {"schema": {"type": "object"}, "example": _CAPTURE_EXAMPLE},
+                "application/json": {"schema": {"type": "object"}, "example": _CAPTURE_EXAMPLE},
+            },
+        }
+    },
+)
+async def capture(request: Request, producer: ProducerDep, epcis: EpcisDep) -> Response:
+    """Capture an `EPCISDocument` whose events the vntrace SDK signed (each carries
+    `vnt:signature`). All or nothing (`GS1-Capture-Error-Behaviour: rollback`): the
+    whole document is checked first; a refusal is a 400 problem naming each event."""
+    behaviour = request.headers.get("GS1-Capture-Error-Behaviour", "rollback")
+    if behaviour != "rollback":
+        raise Problem(
+            400,
+            "GS1-Capture-Error-Behaviour: only rollback is supported (all or nothing)",
+            errors=[{"field": "GS1-Capture-Error-Behaviour", "message": "unsupported"}],
+        )
+    check_json_content_type(request)
+    body = await read_body(request, epcis.max_document_bytes)
+
+    def run() -> tuple[CaptureResult, CaptureRow]:
+        result = epcis.capture(producer, body)
+        return result, epcis.capture_job(result.capture_id)
+
+    try:
+        result, job = await run_in_threadpool(run)  # database and CPU work off the loop
+    except CaptureRefusedError as exc:
+        raise Problem(
+            400,
+            exc.detail,
+            title=exc.title,
+            errors=exc.errors,
+            captureID=exc.capture_id,
+            epcisException="ValidationException",
+            headers={**EPCIS_HEADERS, "Location": f"/epcis/capture/{exc.capture_id}"},
+        ) from None
+    except CaptureTooLargeError as exc:
+        raise Problem(413, exc.detail) from None
+    request.app.state.metrics.add_records(sum(not a.duplicate for a in result.acknowledgements))
+    answer = CaptureAccepted(
+        **CaptureJob.of(job).model_dump(by_alias=False),
+        records=[RecordAck.of(a) for a in result.acknowledgements],
+        hash_ids=result.hash_ids,
+    )
+    return JSONResponse(
+        capture_job_json(answer),
+        status_code=202,
+        headers={**EPCIS_HEADERS, "Location": f"/epcis/capture/{result.capture_id}"},
+    )
+
+
+@router.get("/capture/{capture_id}", response_model=CaptureJob)
+def capture_job(capture_id: str, producer: ProducerDep, epcis: EpcisDep) -> Response:
+    """A capture job's state (GS1 `CaptureJob`: `running`, `success`, `errors`); only
+    the producer who captured sees it (another's is 404, as an unknown one)."""
+    row = epcis.capture_job(capture_id)
+    if row.producer_id != producer.id:
+        raise Problem(404, f"no capture job {capture_id[:80]}")
+    job = CaptureJob.of(row)
+    return JSONResponse(capture_job_json(job), headers=EPCIS_HEADERS)
+
+
+@router.get("/events", response_class=Response, responses=_LD_RESPONSES, openapi_extra=_QUERY_DOC)
+def events(request: Request, epcis: EpcisDep) -> Response:
+    """The simple event query: an `EPCISQueryDocument` of matching events, oldest
+    record first, `perPage` at a time; the next page's URL is in `Link: rel="next"`.
+    `vnt:records` names each event's record and proof bundle."""
+    return _page(request, epcis)
+
+
+@router.get("/events/{event_id:path}", response_class=Response, responses=_LD_RESPONSES)
+def event(event_id: str, request: Request, epcis: EpcisDep) -> Response:
+    """The event(s) with this eventID or CBV 2.0 hash ID (an event and its error
+    declarations share one eventID, EPCIS 2.0 §7.4.1.4)."""
+    extra = dict(request.query_params)
+    if event_id.startswith("ni:") and list(extra) == ["ver"]:
+        # An unencoded hash ID (``ni:///sha-256;…?ver=CBV2.0``): its query is part of it.
+        event_id, extra = f"{event_id}?ver={extra['ver']}", {}
+    if extra:
+        raise Problem(400, "this resource takes no query parameters (percent-encode the eventID)")
+    try:
+        page = epcis.query({"EQ_eventID": event_id, "perPage": "1000"})
+    except EpcisQueryError as exc:
+        raise _query_problem(exc) from None
+    if not page.events:
+        raise Problem(404, f"no event {event_id[:120]}")
+    return _ld(epcis.query_document(page))
+
+
+@router.get(
+    "/eventTypes/{event_type}/events",
+    response_class=Response,
+    responses=_LD_RESPONSES,
+    openapi_extra=_QUERY_DOC,
+)
+def events_of_type(event_type: str, request: Request, epcis: EpcisDep) -> Response:
+    """`/events?eventType=…` as a resource."""
+    return _page(request, epcis, {"eventType": event_type})
+
+
+@router.get(
+    "/epcs/{epc:path}/events",
+    response_class=Response,
+    responses=_LD_RESPONSES,
+    openapi_extra=_QUERY_DOC,
+)
+def events_of_epc(epc: str, request: Request, epcis: EpcisDep) -> Response:
+    """Events naming this EPC or EPC class (a lot's `epcClass`) in any role."""
+    return _page(request, epcis, {ANY_IDENTIFIER: epc})
+
+
+@router.get(
+    "/bizSteps/{biz_step}/events",
+    response_class=Response,
+    responses=_LD_RESPONSES,
+    openapi_extra=_QUERY_DOC,
+)
+def events_of_biz_step(biz_step: str, request: Request, epcis: EpcisDep) -> Response:
+    """`/events?EQ_bizStep=…` as a resource."""
+    return _page(request, epcis, {"EQ_bizStep": biz_step})
+
+
+@router.get(
+    "/bizLocations/{location:path}/events",
+    response_class=Response,
+    responses=_LD_RESPONSES,
+    openapi_extra=_QUERY_DOC,
+)
+def events_of_biz_location(location: str, request: Request, epcis: EpcisDep) -> Response:
+    """`/events?EQ_bizLocation=…` as a resource."""
+    return _page(request, epcis, {"EQ_bizLocation": location})
+
+
+@router.get(
+    "/readPoints/{read_point:path}/events",
+    response_class=Response,
+    responses=_LD_RESPONSES,
+    openapi_extra=_QUERY_DOC,
+)
+def events_of_read_point(read_point: str, request: Request, epcis: EpcisDep) -> Response:
+    """`/events?EQ_readPoint=…` as a resource."""
+    return _page(request, epcis, {"EQ_readPoint": read_point})
+
+
+@router.get(
+    "/dispositions/{disposition}/events",
+    response_class=Response,
+    responses=_LD_RESPONSES,
+    openapi_extra=_QUERY_DOC,
+)
+def events_of_disposition(disposition: str, request: Request, epcis: EpcisDep) -> Response:
+    """`/events?EQ_disposition=…` as a resource."""
+    return _page(request, epcis, {"EQ_disposition": disposition})

@@ -35,7 +35,7 @@ from sqlalchemy import (
     text,
 )
 
-from . import m0001_initial, m0002_disclosures, m0003_tlog
+from . import m0001_initial, m0002_disclosures, m0003_tlog, m0004_epcis
 from .clock import Clock, to_ms, utc_now
 from .engine import RetryPolicy, run_transaction
 from .errors import SchemaVersionError
@@ -66,6 +66,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(m0001_initial.VERSION, m0001_initial.NAME, m0001_initial.apply),
     Migration(m0002_disclosures.VERSION, m0002_disclosures.NAME, m0002_disclosures.apply),
     Migration(m0003_tlog.VERSION, m0003_tlog.NAME, m0003_tlog.apply),
+    Migration(m0004_epcis.VERSION, m0004_epcis.NAME, m0004_epcis.apply),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -33,6 +33,9 @@ __all__ = [
     "NAMING_CONVENTION",
     "Id",
     "api_keys",
+    "epcis_captures",
+    "epcis_epcs",
+    "epcis_events",
     "epochs",
     "idempotency_keys",
     "kv",
@@ -244,4 +247,42 @@ tlog_witnesses = Table(
     Column("size", BigInteger, nullable=False),
     Column("last_error", Text),
     Column("updated_at", Ms, nullable=False),
+)
+
+# The EPCIS 2.0 index of records and the capture jobs (vntrace.node.epcis; migration 4).
+epcis_captures = Table(
+    "epcis_captures",
+    metadata,
+    Column("capture_id", String(64), primary_key=True),
+    Column("producer_id", Id, ForeignKey("producers.id"), nullable=False, index=True),
+    Column("created_at", Ms, nullable=False),
+    Column("finished_at", Ms),
+    Column("state", String(16), nullable=False),
+    Column("errors", Text, nullable=False),
+    Column("record_count", Integer, nullable=False),
+    CheckConstraint("state IN ('running', 'success', 'failed')", name="state"),
+)
+epcis_events = Table(
+    "epcis_events",
+    metadata,
+    Column("leaf", LargeBinary(32), ForeignKey("records.leaf"), primary_key=True),
+    Column("event_hash_id", String(120), nullable=False, index=True),
+    Column("event_id", String(400), index=True),
+    Column("event_type", String(64), nullable=False),
+    Column("biz_step", String(400)),
+    Column("disposition", String(400)),
+    Column("event_time", Ms, nullable=False, index=True),
+    Column("biz_location", String(400), index=True),
+    Column("read_point", String(400)),
+    Column("correction_of", String(400), index=True),
+    Column("declaration_time", Ms),
+    Column("capture_id", String(64), index=True),
+)
+epcis_epcs = Table(
+    "epcis_epcs",
+    metadata,
+    Column("leaf", LargeBinary(32), ForeignKey("records.leaf"), primary_key=True),
+    Column("role", String(16), primary_key=True),
+    Column("value", String(400), primary_key=True),
+    Index("ix_epcis_epcs_value_role", "value", "role"),
 )

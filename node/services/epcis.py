@@ -1,0 +1,476 @@
+"""EPCIS 2.0 capture and query (the REST bindings' ``/capture`` and ``/events``).
+
+Capture takes an ``EPCISDocument`` whose events the vntrace SDK signed (each carries
+the ``vnt:signature`` envelope, docs/epcis.md §6). The document is checked whole
+before anything is written: size before parsing, GS1's JSON Schema, CBV 2.0
+vocabulary, the profile's rules with private fields committed, each event's signature
+recovering to the calling producer, each lot the caller's. Only then are the records
+stored, in ONE transaction for the whole document (the store's ``add_records``, the
+path every intake takes: acknowledged = committed, anchored by the same pipeline), and
+indexed in the transaction right after. The index is derived data: a crash between
+the two leaves acknowledged records unindexed, which a retry of the capture (its
+records come back as duplicates) or :meth:`EpcisService.rebuild_index` repairs.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from vntrace.node.epcis.errors import DocumentTooLargeError, DocumentValidationError, EpcisError
+from vntrace.node.epcis.hashid import event_hash_id, namespaces_of
+from vntrace.node.epcis.index import (
+    EventQuery,
+    decode_page_token,
+    encode_page_token,
+    index_entry,
+    parse_query,
+)
+from vntrace.node.epcis.mapping import epcis_document, with_context
+from vntrace.node.epcis.records import (
+    BUNDLE_VERSION_EPCIS,
+    SIGNATURE_FIELD,
+    event_version,
+    split_signature,
+    verify_epcis_record,
+)
+from vntrace.node.epcis.store import CaptureRow, EpcisStore, EventRow
+from vntrace.node.epcis.validate import MAX_DOCUMENT_BYTES, validate_document
+from vntrace.node.errors import (
+    ConflictError,
+    NodeError,
+    NotFoundError,
+    UnavailableError,
+)
+from vntrace.node.receipts import ReceiptEntry, issue_batch_receipts
+from vntrace.node.records import RecordError, canonicalize, lot_key
+from vntrace.node.records.canonical import parse_json
+from vntrace.node.records.signing import to_checksum_address
+from vntrace.node.store import errors as store_errors
+from vntrace.node.store.clock import to_ms, utc_now
+from vntrace.node.store.types import NewRecord, ProducerRow
+
+from .context import NodeContext, hex0x
+from .disclosures import DisclosureService
+from .intake import IntakeService
+from .models import Acknowledgement
+from .producers import ProducerService
+
+BUNDLE_URL = "/v1/records/{recordId}/bundle"
+"""Where each event's proof bundle is (the same link as the lot export's ``vnt:records``)."""
+_REBUILD_PAGE = 500
+
+
+class CaptureRefusedError(NodeError):
+    """A capture document was refused; ``errors`` names each event (index, eventID, rule).
+
+    400, as the EPCIS 2.0 REST bindings answer a ValidationException on ``POST /capture``.
+    """
+
+    status = 400
+    title = "EPCIS validation exception"
+
+    def __init__(self, detail: str, *, capture_id: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(detail, errors=errors)
+        self.capture_id = capture_id
+
+
+class CaptureTooLargeError(NodeError):
+    """The document is over the capture size limit (refused before parsing)."""
+
+    status = 413
+    title = "Capture payload too large"
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureResult:
+    """A finished capture job: its id and every stored record's acknowledgement."""
+
+    capture_id: str
+    acknowledgements: list[Acknowledgement]
+    hash_ids: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    """One page of a query: the events as stored, and where their proofs are."""
+
+    events: list[dict[str, Any]]
+    records: list[dict[str, Any]]
+    next_page_token: str | None = None
+    query: EventQuery = field(default_factory=EventQuery)
+
+
+def _problem(index: int | None, event_id: Any, rule: str, message: str) -> dict[str, Any]:
+    return {
+        "index": index,
+        "eventID": event_id if isinstance(event_id, str) else None,
+        "rule": rule,
+        "path": "",
+        "message": message,
+    }
+
+
+class EpcisService:
+    """Capture of SDK-signed EPCIS documents; the standard event query over the index."""
+
+    def __init__(
+        self,
+        ctx: NodeContext,
+        intake: IntakeService,
+        producers: ProducerService,
+        disclosures: DisclosureService,
+        *,
+        max_document_bytes: int = MAX_DOCUMENT_BYTES,
+    ) -> None:
+        self._ctx = ctx
+        self._intake = intake
+        self._producers = producers
+        self._disclosures = disclosures
+        self.max_document_bytes = max_document_bytes
+        self.store = EpcisStore(ctx.store.engine)
+
+    # -- capture -----------------------------------------------------------------------
+
+    def capture(self, producer: ProducerRow, document: bytes) -> CaptureResult:
+        """Check, store and index a capture document, all or nothing (EPCIS 2.0 REST
+        bindings: ``GS1-Capture-Error-Behaviour: rollback``, the default)."""
+        if len(document) > self.max_document_bytes:
+            raise CaptureTooLargeError(
+                f"the document is {len(document)} bytes; this node captures at most "
+                f"{self.max_document_bytes} bytes per request"
+            )
+        capture_id = "cap_" + secrets.token_hex(12)
+        self.store.create_capture(capture_id, producer.id, to_ms(utc_now()))
+        try:
+            result = self._capture(producer, document, capture_id)
+        except CaptureRefusedError as exc:
+            self.store.finish_capture(capture_id, "failed", to_ms(utc_now()), errors=exc.errors)
+            raise
+        except NodeError as exc:
+            errors = exc.errors or [_problem(None, None, "capture", exc.detail)]
+            self.store.finish_capture(capture_id, "failed", to_ms(utc_now()), errors=errors)
+            raise
+        self.store.finish_capture(
+            capture_id, "success", to_ms(utc_now()), record_count=len(result.acknowledgements)
+        )
+        return result
+
+    def _refuse(self, capture_id: str, errors: list[dict[str, Any]], total: int) -> None:
+        events = {e["index"] for e in errors if e["index"] is not None}
+        head = errors[0]
+        where = f"event {head['index']}" if head["index"] is not None else "document"
+        raise CaptureRefusedError(
+            f"{len(events)} of {total} events refused, nothing was stored "
+            f"(first: {where}: {head['rule']}: {head['message']})",
+            capture_id=capture_id,
+            errors=errors,
+        )
+
+    def _capture(self, producer: ProducerRow, document: bytes, capture_id: str) -> CaptureResult:
+        ctx = self._ctx
+        try:
+            doc = parse_json(document, max_bytes=self.max_document_bytes)
+        except RecordError as exc:
+            self._refuse(capture_id, [_problem(None, None, "json", str(exc))], 0)
+        if not isinstance(doc, dict):
+            self._refuse(capture_id, [_problem(None, None, "document", "not an object")], 0)
+        body = doc.get("epcisBody")
+        raw_events = body.get("eventList") if isinstance(body, dict) else None
+        if not isinstance(raw_events, list) or not raw_events:
+            self._refuse(
+                capture_id,
+                [_problem(None, None, "document", "epcisBody.eventList holds no events")],
+                0,
+            )
+        total = len(raw_events)
+        # The envelope is not event data: take it off before the schema and profile see it.
+        errors: list[dict[str, Any]] = []
+        envelopes: list[Any] = []
+        stripped: list[Any] = []
+        opened: list[Any] = []
+        for i, event in enumerate(raw_events):
+            envelope = None
+            raw_envelope = event.get(SIGNATURE_FIELD) if isinstance(event, dict) else None
+            opened.append(
+                raw_envelope.get("disclosures") if isinstance(raw_envelope, dict) else None
+            )
+            if isinstance(event, dict):
+                try:
+                    event, envelope = split_signature(event)
+                except EpcisError as exc:
+                    errors.append(_problem(i, event.get("eventID"), "signature", str(exc)))
+                    event = {k: v for k, v in event.items() if k != SIGNATURE_FIELD}
+                    envelope = False
+            stripped.append(event)
+            envelopes.append(envelope)
+        plain = {**doc, "epcisBody": {**body, "eventList": stripped}}
+        try:
+            captured = validate_document(
+                plain, ctx.profile, max_bytes=self.max_document_bytes, private="committed"
+            )
+        except DocumentTooLargeError as exc:
+            raise CaptureTooLargeError(str(exc)) from None
+        except DocumentValidationError as exc:
+            captured = []
+            errors += exc.to_dicts()
+        for i, envelope in enumerate(envelopes):
+            if envelope is None:
+                errors.append(
+                    _problem(
+                        i,
+                        stripped[i].get("eventID") if isinstance(stripped[i], dict) else None,
+                        "signature",
+                        f"no {SIGNATURE_FIELD} envelope: sign the events with the vntrace SDK "
+                        "(custodial signing for plain EPCIS clients is not available yet)",
+                    )
+                )
+        if errors:
+            self._refuse(capture_id, sorted(errors, key=_order), total)
+
+        address = to_checksum_address(producer.address)
+        chain_id, registry = ctx.chain.chain_id, ctx.chain.registry_address
+        context = doc.get("@context")
+        checked = []
+        for c in captured:
+            envelope = envelopes[c.index]
+            signed = with_context(c.event, context)
+            if envelope.producer.lower() != address.lower():
+                errors.append(
+                    _problem(
+                        c.index,
+                        c.event_id,
+                        "signature",
+                        f"signed for producer {envelope.producer}, but the API key is {address}'s",
+                    )
+                )
+                continue
+            if envelope.chain_id != chain_id:
+                errors.append(
+                    _problem(
+                        c.index,
+                        c.event_id,
+                        "signature",
+                        f"signed for chain {envelope.chain_id}; this node anchors on {chain_id}",
+                    )
+                )
+                continue
+            hashed = isinstance(c.event_id, str) and c.event_id.startswith("ni:///")
+            if hashed and c.event_id != event_hash_id(signed):
+                errors.append(
+                    _problem(
+                        c.index,
+                        c.event_id,
+                        "identifier",
+                        "eventID is a CBV 2.0 hash ID but not this event's (was it edited?)",
+                    )
+                )
+                continue
+            try:
+                # The profile checks ran on the whole document above (schema, vocabulary,
+                # profile with private fields committed; the lot is the event's own), so
+                # only the cryptography is left: it halves the cost of a capture.
+                rec = verify_epcis_record(
+                    None,
+                    gtin=c.gtin,
+                    lot=c.lot,
+                    event=signed,
+                    salt=envelope.salt,
+                    producer=address,
+                    signature=envelope.signature,
+                    chain_id=chain_id,
+                    registry=registry,
+                )
+            except RecordError as exc:
+                errors.append(_problem(c.index, c.event_id, "signature", str(exc)))
+                continue
+            # Private values the SDK opened for auditors: checked against the event's
+            # commitments, sealed at rest, as /v1/lots does (never in a public view).
+            sealed, problems = self._disclosures.seal(rec.leaf, rec.event, opened[c.index])
+            if problems:
+                errors += [
+                    _problem(c.index, c.event_id, "disclosure", f"{p['field']}: {p['message']}")
+                    for p in problems
+                ]
+                continue
+            try:  # pure, before anything is stored: a record is never left unindexable
+                entry = index_entry(signed, c.hash_id, capture_id)
+            except EpcisError as exc:
+                errors.append(_problem(c.index, c.event_id, "index", str(exc)))
+                continue
+            checked.append((c, signed, rec, sealed, entry))
+        # Lots: read first, write only once the whole document is known to be good.
+        lot_rows = {}
+        for c, *_ in checked:
+            if (c.gtin, c.lot) in lot_rows:
+                continue
+            row = ctx.store.get_lot(lot_key(c.gtin, c.lot))
+            if row is not None and row.producer_id != producer.id:
+                errors.append(
+                    _problem(
+                        c.index,
+                        c.event_id,
+                        "lot",
+                        f"lot {c.lot} of GTIN {c.gtin} belongs to another producer",
+                    )
+                )
+            lot_rows[(c.gtin, c.lot)] = row
+        if errors:
+            self._refuse(capture_id, sorted(errors, key=_order), total)
+        for key in lot_rows:
+            lot_rows[key] = self._producers.own_lot(producer, *key)
+
+        received_at = self._intake.intake_time()
+        new = [
+            NewRecord(
+                leaf=rec.leaf,
+                lot_id=lot_rows[(c.gtin, c.lot)].id,
+                producer_id=producer.id,
+                digest=rec.digest,
+                salt=rec.salt,
+                event_json=rec.canonical or canonicalize(signed),
+                signature=rec.signature,
+                sealed_disclosures=sealed,
+                disclosures_key_id=self._disclosures.active_key_id if sealed else None,
+                received_at=received_at,
+            )
+            for c, signed, rec, sealed, _ in checked
+        ]
+        try:
+            rows = ctx.store.add_records(new)
+        except store_errors.StoreUnavailableError as exc:
+            raise UnavailableError(str(exc)) from exc
+        except store_errors.ConflictError as exc:
+            raise ConflictError(str(exc)) from exc
+        self.store.index([(rec.leaf, entry) for _, _, rec, _, entry in checked])
+        keys = [lot_rows[(c.gtin, c.lot)].lot_key for c, *_ in checked]
+        return CaptureResult(
+            capture_id=capture_id,
+            acknowledgements=self._acknowledge(rows, keys, received_at),
+            hash_ids=[c.hash_id for c, *_ in checked],
+        )
+
+    def _acknowledge(
+        self, rows: Sequence[Any], keys: Sequence[bytes], received_at: Any
+    ) -> list[Acknowledgement]:
+        """As intake acknowledges: one batch receipt signature for the whole capture."""
+        chain = self._ctx.chain
+        deadlines = [self._intake.anchor_deadline(r.received_at) for r in rows]
+        receipts = issue_batch_receipts(
+            self._ctx.identity,
+            [
+                ReceiptEntry(r.leaf, k, r.received_at, d)
+                for r, k, d in zip(rows, keys, deadlines, strict=True)
+            ],
+            chain_id=chain.chain_id,
+            registry=chain.registry_address,
+        )
+        return [
+            Acknowledgement(
+                record_id=hex0x(r.leaf) or "",
+                lot_key=k,
+                received_at=r.received_at,
+                status=r.status.value,
+                duplicate=r.received_at != received_at,
+                anchor_deadline=d,
+                receipt=receipt,
+            )
+            for r, k, d, receipt in zip(rows, keys, deadlines, receipts, strict=True)
+        ]
+
+    def capture_job(self, capture_id: str) -> CaptureRow:
+        """A capture job's state (the bindings' ``GET /capture/{captureID}``)."""
+        row = self.store.get_capture(capture_id) if len(capture_id) <= 64 else None
+        if row is None:
+            raise NotFoundError(f"no capture job {capture_id[:80]}")
+        return row
+
+    # -- query -------------------------------------------------------------------------
+
+    def query(self, params: Mapping[str, str], fixed: Mapping[str, str] | None = None) -> EventPage:
+        """One page of the simple event query (EPCIS 2.0 §8.2.7.1) over indexed records.
+
+        Public, like provenance: the events are the stored, signed ones, so private
+        fields are commitments. Raises :class:`~vntrace.node.epcis.index.EpcisQueryError`.
+        """
+        q = parse_query(params, fixed)
+        token = params.get("nextPageToken")
+        after = decode_page_token(q, token) if token else 0
+        rows = self.store.query(q, after_id=after, limit=q.per_page + 1)
+        more = len(rows) > q.per_page
+        rows = rows[: q.per_page]
+        events = [_event_of(r) for r in rows]
+        index = [
+            {
+                "eventID": e.get("eventID"),
+                "recordId": hex0x(r.leaf),
+                "version": BUNDLE_VERSION_EPCIS,
+                "status": r.status,
+                "bundle": BUNDLE_URL.format(recordId=hex0x(r.leaf)),
+            }
+            for e, r in zip(events, rows, strict=True)
+        ]
+        next_token = encode_page_token(q, rows[-1].record_id) if more and rows else None
+        return EventPage(events=events, records=index, next_page_token=next_token, query=q)
+
+    def query_document(self, page: EventPage) -> dict[str, Any]:
+        """An ``EPCISQueryDocument`` (EPCIS 2.0 §9, the bindings' 200 answer) of a page,
+        with ``vnt:records`` naming each event's record and proof bundle (as the lot
+        export does, docs/epcis.md §5)."""
+        doc = epcis_document(page.events, self._ctx.profile)
+        event_list = doc.pop("epcisBody")["eventList"]
+        doc["type"] = "EPCISQueryDocument"
+        doc["epcisBody"] = {
+            "queryResults": {
+                "queryName": "SimpleEventQuery",
+                "resultsBody": {"eventList": event_list},
+            }
+        }
+        doc["vnt:records"] = page.records
+        if page.next_page_token is not None:
+            # Also in ``Link: rel="next"`` (the bindings' way); here for clients that
+            # keep only the body.
+            doc["vnt:nextPageToken"] = page.next_page_token
+        return doc
+
+    # -- the index is derived: rebuildable ---------------------------------------------
+
+    def rebuild_index(self) -> int:
+        """Index every stored EPCIS record that is not indexed yet; returns how many.
+
+        Idempotent and safe beside running captures (an indexed record is left alone).
+        """
+        done, after = 0, 0
+        while True:
+            rows = self.store.unindexed(after, _REBUILD_PAGE)
+            if not rows:
+                return done
+            after = rows[-1].record_id
+            entries = []
+            for r in rows:
+                event = parse_json(r.event_json)
+                if not isinstance(event, dict) or "kind" in event:
+                    continue
+                try:
+                    if event_version(event) != BUNDLE_VERSION_EPCIS:
+                        continue
+                    ns = namespaces_of(event.get("@context"))
+                    entries.append((r.leaf, index_entry(event, event_hash_id(event, ns), None)))
+                except EpcisError:
+                    continue
+            self.store.index(entries)
+            done += len(entries)
+
+
+def _event_of(row: EventRow) -> dict[str, Any]:
+    event = parse_json(row.event_json)
+    if not isinstance(event, dict):  # pragma: no cover - the store holds what intake checked
+        raise EpcisError("stored event is not an object")
+    return event
+
+
+def _order(problem: dict[str, Any]) -> tuple[int, str]:
+    index = problem["index"]
+    return (-1 if index is None else index, problem["rule"])
