@@ -15,7 +15,7 @@ records come back as duplicates) or :meth:`EpcisService.rebuild_index` repairs.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +44,6 @@ from vntrace.node.errors import (
     NotFoundError,
     UnavailableError,
 )
-from vntrace.node.receipts import ReceiptEntry, issue_batch_receipts
 from vntrace.node.records import RecordError, canonicalize, lot_key
 from vntrace.node.records.canonical import parse_json
 from vntrace.node.records.signing import to_checksum_address
@@ -348,37 +347,9 @@ class EpcisService:
         keys = [lot_rows[(c.gtin, c.lot)].lot_key for c, *_ in checked]
         return CaptureResult(
             capture_id=capture_id,
-            acknowledgements=self._acknowledge(rows, keys, received_at),
+            acknowledgements=self._intake.acknowledge(rows, keys, received_at),
             hash_ids=[c.hash_id for c, *_ in checked],
         )
-
-    def _acknowledge(
-        self, rows: Sequence[Any], keys: Sequence[bytes], received_at: Any
-    ) -> list[Acknowledgement]:
-        """As intake acknowledges: one batch receipt signature for the whole capture."""
-        chain = self._ctx.chain
-        deadlines = [self._intake.anchor_deadline(r.received_at) for r in rows]
-        receipts = issue_batch_receipts(
-            self._ctx.identity,
-            [
-                ReceiptEntry(r.leaf, k, r.received_at, d)
-                for r, k, d in zip(rows, keys, deadlines, strict=True)
-            ],
-            chain_id=chain.chain_id,
-            registry=chain.registry_address,
-        )
-        return [
-            Acknowledgement(
-                record_id=hex0x(r.leaf) or "",
-                lot_key=k,
-                received_at=r.received_at,
-                status=r.status.value,
-                duplicate=r.received_at != received_at,
-                anchor_deadline=d,
-                receipt=receipt,
-            )
-            for r, k, d, receipt in zip(rows, keys, deadlines, receipts, strict=True)
-        ]
 
     def capture_job(self, capture_id: str) -> CaptureRow:
         """A capture job's state (the bindings' ``GET /capture/{captureID}``)."""

@@ -112,7 +112,7 @@ class IntakeService:
             raise UnavailableError(str(exc)) from exc
         except store_errors.ConflictError as exc:
             raise ConflictError(str(exc)) from exc
-        return self._acknowledge(rows, lot_row.lot_key, received_at)
+        return self.acknowledge(rows, [lot_row.lot_key] * len(rows), received_at)
 
     def intake_time(self) -> datetime:
         """Now, at the store's millisecond precision, never the same twice in a process.
@@ -129,30 +129,32 @@ class IntakeService:
         """When the node promises a record received at ``received_at`` is anchored."""
         return received_at + timedelta(seconds=self._ctx.settings.epoch_seconds * 2 + 30)
 
-    def _acknowledge(
-        self, rows: Sequence[RecordRow], lot_key_: bytes, received_at: datetime
+    def acknowledge(
+        self, rows: Sequence[RecordRow], lot_keys: Sequence[bytes], received_at: datetime
     ) -> list[Acknowledgement]:
-        """Acknowledgements with one batch receipt signature for the whole request."""
+        """Acknowledgements of one request's stored ``rows`` (``lot_keys`` row by row),
+        with one batch receipt signature for them all; a row received before
+        ``received_at`` is a duplicate. Shared by ``submit`` and EPCIS capture."""
         chain = self._ctx.chain
         deadlines = [self.anchor_deadline(r.received_at) for r in rows]
         receipts = issue_batch_receipts(
             self._ctx.identity,
             [
-                ReceiptEntry(r.leaf, lot_key_, r.received_at, d)
-                for r, d in zip(rows, deadlines, strict=True)
+                ReceiptEntry(r.leaf, k, r.received_at, d)
+                for r, k, d in zip(rows, lot_keys, deadlines, strict=True)
             ],
             chain_id=chain.chain_id,
             registry=chain.registry_address,
         )
         return [
             Acknowledgement(
-                record_id=hex0x(row.leaf) or "",
-                lot_key=lot_key_,
-                received_at=row.received_at,
-                status=row.status.value,
-                duplicate=row.received_at != received_at,
-                anchor_deadline=deadline,
+                record_id=hex0x(r.leaf) or "",
+                lot_key=k,
+                received_at=r.received_at,
+                status=r.status.value,
+                duplicate=r.received_at != received_at,
+                anchor_deadline=d,
                 receipt=receipt,
             )
-            for row, deadline, receipt in zip(rows, deadlines, receipts, strict=True)
+            for r, k, d, receipt in zip(rows, lot_keys, deadlines, receipts, strict=True)
         ]
