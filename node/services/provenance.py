@@ -70,13 +70,19 @@ class ProvenanceService:
             except NotFoundError:
                 keys.append(None)
         found = self._ctx.store.records_with_proofs([k for k in keys if k is not None])
+        sections: dict[int, dict[str, Any] | None] = {}  # one log section per epoch
         out: list[dict[str, Any] | None] = []
         for key in keys:
             hit = found.get(key) if key is not None else None
-            out.append(None if hit is None else self._bundle(*hit))
+            out.append(None if hit is None else self._bundle(*hit, sections=sections))
         return out
 
-    def _bundle(self, row: RecordRow, proof: RecordProof | None) -> dict[str, Any]:
+    def _bundle(
+        self,
+        row: RecordRow,
+        proof: RecordProof | None,
+        sections: dict[int, dict[str, Any] | None] | None = None,
+    ) -> dict[str, Any]:
         ctx = self._ctx
         gtin, lot_number = self._lookups.lot_names(row.lot_key)
         out: dict[str, Any] = {
@@ -111,10 +117,24 @@ class ProvenanceService:
                 root=hex0x(epoch.root),
                 anchor=self._anchor(epoch),
             )
-            section = self.log_section(epoch.number) if self.log_section else None
+            section = self._log_section(epoch.number, sections)
             if section is not None:
                 out["log"] = section
         return out
+
+    def _log_section(
+        self, epoch: int, sections: dict[int, dict[str, Any] | None] | None
+    ) -> dict[str, Any] | None:
+        """The epoch's log section, derived once per epoch within one ``bundles`` call
+        (shared by every record of the epoch; each bundle gets its own copy)."""
+        if self.log_section is None:
+            return None
+        if sections is None:
+            return self.log_section(epoch)
+        if epoch not in sections:
+            sections[epoch] = self.log_section(epoch)
+        section = sections[epoch]
+        return None if section is None else dict(section)
 
     def provenance(self, gtin: str, lot: str) -> dict[str, Any]:
         """A lot's events in order, with one multiproof per anchored epoch."""
