@@ -35,6 +35,7 @@ from vntrace.node.store import Store
 from vntrace.node.store.types import Principal, ProducerRow, Role
 
 from . import auth
+from .pages import PageMemo
 from .problems import Problem
 
 _bearer = HTTPBearer(
@@ -52,7 +53,12 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def get_page_memo(request: Request) -> PageMemo:
+    return request.app.state.page_memo
+
+
 NodeDep = Annotated[TraceNode, Depends(get_node)]
+PageMemoDep = Annotated[PageMemo, Depends(get_page_memo)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 

@@ -21,7 +21,7 @@ from vntrace.node.service import TraceNode
 
 from . import auth, problems
 from .metrics import Metrics, MetricsMiddleware
-from .pages import assets
+from .pages import PageMemo, assets
 from .ratelimit import KnownKeys, RateLimitMiddleware
 from .routes import ROUTERS, labels
 from .version import package_version
@@ -85,6 +85,7 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = Metrics()
     app.state.known_keys = KnownKeys()
+    app.state.page_memo = PageMemo()
     if node is not None:
         app.state.node = node
     problems.install(app)

@@ -31,6 +31,7 @@ from vntrace.node.services import (
     DisclosureService,
     IntakeService,
     Lookups,
+    LotReading,
     NodeContext,
     ProducerService,
     ProvenanceService,
@@ -197,6 +198,12 @@ class TraceNode:
 
     def verify_records(self, record_ids: Sequence[str]) -> list[Verdict]:
         return self.verification.verify_records(record_ids)
+
+    def read_lot(self, gtin: str, lot: str) -> LotReading:
+        return self.proofs.read_lot(gtin, lot)
+
+    def verify_lot(self, reading: LotReading) -> list[Verdict]:
+        return self.verification.verify_lot(reading)
 
 
 __all__ = [

@@ -2,6 +2,7 @@
 
 ``lot_view`` turns the node's provenance and verdicts into what the page says (with
 ``verdict`` and ``timeline``);
+``memo`` keeps what a lot's events alone determine (EUDR summary, map);
 ``render`` fills the Jinja2 templates (autoescaped); ``geo`` draws the harvest plots as
 inline SVG; ``qr`` makes the QR codes; ``assets`` serves the CSS and JavaScript. No
 page needs anything from outside the node. See docs/page.md.
@@ -11,16 +12,20 @@ from __future__ import annotations
 
 from .i18n import Lang, Texts, choose_language
 from .lot_view import LotPage, Witnessing, build_lot_page
+from .memo import Derived, PageMemo, content_key
 from .render import render, security_headers
 from .verdict import lot_status
 
 __all__ = [
+    "Derived",
     "Lang",
     "LotPage",
+    "PageMemo",
     "Texts",
     "Witnessing",
     "build_lot_page",
     "choose_language",
+    "content_key",
     "lot_status",
     "render",
     "security_headers",

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from vntrace.node.eudr.lot import lot_facts
+from vntrace.node.eudr.geometry import GeometryRules
+from vntrace.node.eudr.lot import lot_summary
 from vntrace.node.profile import Profile
 from vntrace.node.records import encode_lot
 from vntrace.node.service import Verdict
@@ -21,6 +22,7 @@ from vntrace.node.service import Verdict
 from .formatting import TimeText, format_number, format_time
 from .geo import PlotMap, plot_map
 from .i18n import Lang, Texts
+from .memo import Derived, derive
 from .timeline import (
     EventView,
     Row,
@@ -158,11 +160,8 @@ def _witnessed(w: Witnessing | None, anchored: bool, t: Texts) -> str | None:
     return t("verdict.witnessed", count=len(w.cosigners), names=", ".join(w.cosigners))
 
 
-def _eudr_rows(
-    profile: Profile, provenance: dict[str, Any], lang: Lang, t: Texts
-) -> tuple[Row, ...]:
+def _eudr_rows(facts: dict[str, Any], lang: Lang, t: Texts) -> tuple[Row, ...]:
     """The EUDR facts a buyer looks for (docs/eudr.md): plots, area, countries, DDS."""
-    facts = lot_facts(profile, provenance)
     if not facts["plots"] and not facts["ddsReferences"]:
         return ()
     area = format_number(round(facts["totalAreaHa"], 2), lang)
@@ -256,6 +255,8 @@ def build_lot_page(
     stage: str | None = None,
     page: int = 1,
     show_all: bool = False,
+    eudr_rules: GeometryRules | None = None,
+    derived: Derived | None = None,
 ) -> LotPage:
     """Everything the lot page says, in ``lang``.
 
@@ -263,14 +264,20 @@ def build_lot_page(
     or None when the chain could not be read: the lot's verdict is always theirs, all of
     them. A lot of up to ``SMALL_LOT`` events shows every event in one list; a larger one
     shows its stages with ``PER_PAGE`` events each, ``stage``'s at ``page`` (or all of
-    them with ``show_all``).
+    them with ``show_all``). ``eudr_rules`` are the node's geometry rules; ``derived``
+    memoises what depends on the events' bytes alone (EUDR summary, map).
     """
     t = Texts(lang)
     records = provenance["records"]
     recall = provenance.get("recall")
     epochs = {m["epoch"]: m for m in provenance.get("multiproofs", [])}
-    inputs, plot_anchors = plot_inputs(records, profile, t)
-    plots = plot_map(inputs)
+
+    def drawn() -> tuple[PlotMap | None, dict[int, str]]:
+        inputs, anchors = plot_inputs(records, profile, t)
+        return plot_map(inputs), anchors
+
+    plots, plot_anchors = derive(derived, f"map:{lang}", drawn)
+    facts = derive(derived, "eudr", lambda: lot_summary(profile, provenance, eudr_rules))
 
     def view(i: int) -> EventView:
         record = records[i]
@@ -321,7 +328,7 @@ def build_lot_page(
         if plots is not None and plots.compact
         else None,
         plot_rows=() if plots is None or plots.compact else plot_rows(plots, t),
-        eudr=_eudr_rows(profile, provenance, lang, t),
+        eudr=_eudr_rows(facts, lang, t),
         tech=_lot_facts(provenance, t),
         multiproofs=_multiproofs(provenance, t),
         links=(

@@ -15,14 +15,17 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from vntrace.node.errors import NotFoundError, UnavailableError
 
-from ..deps import NodeDep
+from ..deps import NodeDep, PageMemoDep
 from ..negotiation import negotiate
 from ..pages import (
+    Derived,
     Lang,
+    PageMemo,
     Texts,
     Witnessing,
     build_lot_page,
     choose_language,
+    content_key,
     render,
     security_headers,
 )
@@ -42,6 +45,7 @@ def resolve(
     gtin: str,
     lot: str,
     node: NodeDep,
+    memo: PageMemoDep,
     request: Request,
     format: Annotated[Literal["json", "html"] | None, Query()] = None,
     lang: Annotated[
@@ -66,7 +70,8 @@ def resolve(
         raise Problem(406, "this resource is served as application/json or text/html")
     if choice == "html":
         language = choose_language(lang, request.headers.get("accept-language"))
-        return _page(node, request, gtin, lot, language, (stage, page_number, show_all))
+        paging = (stage, page_number, show_all)
+        return _page(node, memo, request, gtin, lot, language, paging)
     gtin14, lot = lot_identity(node, gtin, lot, where="path")
     return JSONResponse(node.provenance(gtin14, lot), headers={"Vary": "Accept"})
 
@@ -107,6 +112,7 @@ def _witnessing(node: NodeDep, provenance: dict[str, Any]) -> Witnessing | None:
 
 def _page(
     node: NodeDep,
+    memo: PageMemo,
     request: Request,
     gtin: str,
     lot: str,
@@ -116,13 +122,14 @@ def _page(
     t = Texts(lang)
     try:
         gtin14, lot = lot_identity(node, gtin, lot, where="path")
-        provenance = node.provenance(gtin14, lot)
+        reading = node.read_lot(gtin14, lot)
     except Problem as exc:
         return error_page(lang, exc.status_code, t("error.invalid"), str(exc.detail))
     except NotFoundError:
         return error_page(lang, 404, t("error.not_found"))
+    provenance = reading.provenance
     try:  # every record, even on a paged page: one failed record fails the lot
-        verdicts = node.verify_records([r["recordId"] for r in provenance["records"]])
+        verdicts = node.verify_lot(reading)  # one multiproof per epoch
     except UnavailableError:
         verdicts = None  # the page still shows the lot, and says it cannot verify now
     page = build_lot_page(
@@ -135,6 +142,8 @@ def _page(
         stage=paging[0],
         page=paging[1],
         show_all=paging[2],
+        eudr_rules=node.eudr.rules,
+        derived=Derived(memo, content_key(r.event_json for r in reading.rows)),
     )
     body = render("lot.html", lang, page=page, title=page.title, switch=page.switch)
     return HTMLResponse(body, status_code=200, headers=page_headers(lang))

@@ -337,11 +337,24 @@ def plot_feature(p: Plot, *, display: bool = False) -> dict[str, Any]:
     return {"type": "Feature", "properties": props, "geometry": geometry}
 
 
+def lot_summary(
+    profile: Profile, provenance: dict[str, Any], rules: GeometryRules | None = None
+) -> dict[str, Any]:
+    """The EUDR facts a buyer looks for, as the consumer page shows them: plots, total
+    area, countries and the DDS references (:func:`lot_facts` without the drawing)."""
+    return _facts(profile, provenance, rules, drawing=False)
+
+
 def lot_facts(
     profile: Profile, provenance: dict[str, Any], rules: GeometryRules | None = None
 ) -> dict[str, Any]:
-    """The EUDR facts a buyer looks for, for the consumer page: plots, total area,
-    countries, the plots simplified for drawing, and the DDS references."""
+    """:func:`lot_summary`, plus the readable plots simplified for drawing (GeoJSON)."""
+    return _facts(profile, provenance, rules, drawing=True)
+
+
+def _facts(
+    profile: Profile, provenance: dict[str, Any], rules: GeometryRules | None, drawing: bool
+) -> dict[str, Any]:
     plots = plots_of(profile, provenance)
     readable = [
         p
@@ -349,22 +362,25 @@ def lot_facts(
         if isinstance(p.geometry, dict)
         and not check_geometry(p.geometry, plot=p.name, rules=rules or GeometryRules())
     ]
+    shown = {id(p) for p in readable}  # identity: Plot's __eq__ made this O(n^2)
     area = 0.0
     for p in plots:
-        if p.geometry and p.geometry.get("type") != "Point" and p in readable:
+        if p.geometry and p.geometry.get("type") != "Point" and id(p) in shown:
             area += geodesic_area_ha(_shape(p.geometry))
         elif p.area_ha is not None:
             area += p.area_ha
-    return {
+    facts: dict[str, Any] = {
         "plots": len(plots),
         "totalAreaHa": round(area, 4),
         "countries": sorted({p.country for p in plots if p.country}),
-        "geojson": {
+    }
+    if drawing:
+        facts["geojson"] = {
             "type": "FeatureCollection",
             "features": [plot_feature(p, display=True) for p in readable],
-        },
-        "ddsReferences": dds_references(provenance),
-    }
+        }
+    facts["ddsReferences"] = dds_references(provenance)
+    return facts
 
 
 __all__ = [
@@ -375,6 +391,7 @@ __all__ = [
     "check_lot",
     "dds_references",
     "lot_facts",
+    "lot_summary",
     "net_mass_kg",
     "plot_feature",
     "plots_of",

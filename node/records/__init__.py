@@ -23,6 +23,7 @@ from .canonical import (
     check_canonicalizable,
     parse_event_json,
     parse_json,
+    parse_stored,
 )
 from .confidential import (
     check_disclosure,
@@ -95,6 +96,7 @@ __all__ = [
     "check_canonicalizable",
     "parse_event_json",
     "parse_json",
+    "parse_stored",
     # digest and leaf
     "as_bytes32",
     "digest_canonical",

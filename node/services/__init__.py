@@ -24,7 +24,7 @@ from .disclosures import DisclosureService
 from .intake import IntakeService
 from .models import Acknowledgement, Submission, Verdict
 from .producers import ProducerService
-from .provenance import ProvenanceService
+from .provenance import LotReading, ProvenanceService
 from .recall import RecallService
 from .verification import VerificationService
 
@@ -33,6 +33,7 @@ __all__ = [
     "Acknowledgement",
     "DisclosureService",
     "IntakeService",
+    "LotReading",
     "Lookups",
     "NodeContext",
     "ProducerService",

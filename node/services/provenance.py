@@ -7,15 +7,15 @@ epoch trees; nothing is rebuilt per request.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from vntrace.node.bundles import BUNDLE_VERSION
 from vntrace.node.errors import NotFoundError
-from vntrace.node.records import digital_link_uri, parse_json
+from vntrace.node.records import digital_link_uri, parse_stored
 from vntrace.node.records.signing import to_checksum_address
-from vntrace.node.store.types import EpochRow, RecordProof, RecordRow
+from vntrace.node.store.types import EpochRow, LotMultiproof, RecordProof, RecordRow
 
 from .context import Lookups, NodeContext, hex0x
 from .producers import ProducerService
@@ -30,6 +30,21 @@ def record_key(record_id: str) -> bytes:
         return bytes.fromhex(text)
     except ValueError:
         raise NotFoundError(f"no record {record_id}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class LotReading:
+    """A lot's provenance together with the stored rows it was made from.
+
+    ``rows[i]`` is ``provenance["records"][i]``; ``multiproofs`` maps each epoch to the
+    stored multiproof ``provenance["multiproofs"]`` states. The consumer page verifies the
+    lot from these (:meth:`VerificationService.verify_lot`), one multiproof per epoch,
+    without building a bundle per record.
+    """
+
+    provenance: dict[str, Any]
+    rows: tuple[RecordRow, ...]
+    multiproofs: dict[int, LotMultiproof]
 
 
 class ProvenanceService:
@@ -93,7 +108,7 @@ class ProvenanceService:
             "lot": lot_number,
             "digitalLink": digital_link_uri(ctx.settings.base_url, gtin, lot_number),
             "lotKey": hex0x(row.lot_key),
-            "event": parse_json(row.event_json.decode()),
+            "event": parse_stored(row.event_json),
             "salt": hex0x(row.salt),
             "digest": hex0x(row.digest),
             "leaf": hex0x(row.leaf),
@@ -138,6 +153,10 @@ class ProvenanceService:
 
     def provenance(self, gtin: str, lot: str) -> dict[str, Any]:
         """A lot's events in order, with one multiproof per anchored epoch."""
+        return self.read_lot(gtin, lot).provenance
+
+    def read_lot(self, gtin: str, lot: str) -> LotReading:
+        """:meth:`provenance`, with the rows and multiproofs behind it."""
         ctx = self._ctx
         gtin14, lot, key = self._producers.lot_identity(gtin, lot)
         lot_row = ctx.store.get_lot(key)
@@ -147,13 +166,9 @@ class ProvenanceService:
         if producer is None:  # the store's foreign key makes this impossible
             raise NotFoundError(f"no producer for lot {lot}")
         records = ctx.store.list_records_by_lot(key, limit=10_000)
-        epochs: dict[int, list[RecordRow]] = defaultdict(list)
-        for r in records:
-            if r.epoch is not None:
-                epochs[r.epoch].append(r)
+        multiproofs = ctx.store.multiproofs_of(records)  # one read, from these rows
         proofs = []
-        for number in sorted(epochs):
-            mp = ctx.store.multiproof_for(key, number)
+        for number, mp in multiproofs.items():
             ep = mp.epoch
             proofs.append(
                 {
@@ -169,7 +184,7 @@ class ProvenanceService:
             section = self.log_section(number) if self.log_section else None
             if section is not None:
                 proofs[-1]["log"] = section
-        return {
+        provenance = {
             "gtin": gtin14,
             "lot": lot,
             "lotKey": hex0x(key),
@@ -189,7 +204,7 @@ class ProvenanceService:
                     "status": r.status.value,
                     "epoch": r.epoch,
                     "leafIndex": r.leaf_index,
-                    "event": parse_json(r.event_json.decode()),
+                    "event": parse_stored(r.event_json),
                     "salt": hex0x(r.salt),
                     "digest": hex0x(r.digest),
                     "signature": hex0x(r.signature),
@@ -199,6 +214,11 @@ class ProvenanceService:
             ],
             "multiproofs": proofs,
         }
+        return LotReading(provenance, tuple(records), multiproofs)
+
+    def bundle_anchor(self, epoch: EpochRow) -> dict[str, Any] | None:
+        """The ``anchor`` a bundle of a record in ``epoch`` states."""
+        return self._anchor(epoch)
 
     def _anchor(self, epoch: EpochRow, *, own_registry: bool = False) -> dict[str, Any] | None:
         """The anchor of an epoch as bundles state it, or ``None`` before it is sent."""

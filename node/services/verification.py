@@ -14,6 +14,7 @@ the stored record in any byte still gets every check.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,12 +24,18 @@ from vntrace.node.bundles import Reason
 from vntrace.node.chain import ChainError
 from vntrace.node.errors import UnavailableError
 from vntrace.node.merkle import BatchVerifier
-from vntrace.node.records import RecordError, as_bytes32
+from vntrace.node.records import (
+    RecordError,
+    as_bytes32,
+    digest_canonical,
+    lot_key,
+    record_leaf,
+)
 from vntrace.node.store.errors import StoreError
 
 from .context import NodeContext, hex0x, memo_put
 from .models import Verdict
-from .provenance import ProvenanceService
+from .provenance import LotReading, ProvenanceService
 
 
 def _lower(value: Any) -> Any:
@@ -114,6 +121,89 @@ class VerificationService:
             else v
             for i, (rid, v) in enumerate(zip(record_ids, verdicts, strict=True))
         ]
+
+    def verify_lot(self, reading: LotReading) -> list[Verdict]:
+        """Verdicts of a lot's stored records, in ``reading.rows`` order, with one
+        multiproof per epoch instead of one proof per record (the consumer page's path).
+
+        Each record's digest and leaf are recomputed from its stored bytes, each epoch's
+        leaves are proven together against the epoch's root, and each record then gets
+        the chain checks a bundle gets (root anchored and not revoked, producer active,
+        lot not recalled, anchor facts). The signature is not recovered again, exactly as
+        :meth:`verify_records` does for a stored record. Pending records, and every
+        record of an epoch where anything does not add up, go through
+        :meth:`verify_records`, so a failure gets the reasons its bundle would.
+        """
+        rows = reading.rows
+        verdicts: list[Verdict | None] = [None] * len(rows)
+        slow: list[int] = []
+        by_epoch: dict[int, list[int]] = defaultdict(list)
+        for i, row in enumerate(rows):
+            if row.epoch is not None and row.epoch in reading.multiproofs:
+                by_epoch[row.epoch].append(i)
+            else:
+                slow.append(i)
+        if by_epoch:
+            try:
+                self._roots.refresh()
+            except ChainError as exc:
+                raise UnavailableError(f"the chain could not be read: {exc}") from exc
+        lookups = self._provenance.lookups
+        keys: dict[bytes, bool] = {}  # lot key -> it is keccak of the lot's names
+        for number, members in by_epoch.items():
+            mp = reading.multiproofs[number]
+            if not self._epoch_holds(rows, members, mp, keys):
+                slow.extend(members)
+                continue
+            epoch = mp.epoch
+            anchor = self._provenance.bundle_anchor(epoch)
+            for i in members:
+                row = rows[i]
+                check = bundles.OfflineCheck(
+                    lot_key=row.lot_key,
+                    leaf=row.leaf,
+                    root=epoch.root,
+                    epoch=number,
+                    producer=lookups.producer_address(row.producer_id),
+                )
+                verdicts[i] = self._chain_verdict(check, [], [], anchor)
+        if slow:
+            slow.sort()
+            for i, verdict in zip(
+                slow, self.verify_records([hex0x(rows[i].leaf) for i in slow]), strict=True
+            ):
+                verdicts[i] = verdict
+        return [v for v in verdicts if v is not None]
+
+    def _epoch_holds(
+        self,
+        rows: Sequence[Any],
+        members: Sequence[int],
+        mp: Any,
+        keys: dict[bytes, bool],
+    ) -> bool:
+        """Every member's stored bytes give its leaf, and the epoch's multiproof proves
+        exactly these leaves under the epoch's root."""
+        lookups = self._provenance.lookups
+        leaves = set()
+        for i in members:
+            row = rows[i]
+            key_ok = keys.get(row.lot_key)
+            if key_ok is None:
+                try:
+                    key_ok = lot_key(*lookups.lot_names(row.lot_key)) == row.lot_key
+                except RecordError:
+                    key_ok = False
+                keys[row.lot_key] = key_ok
+            if not key_ok:
+                return False
+            digest = digest_canonical(row.salt, row.event_json)
+            if digest != row.digest or record_leaf(row.lot_key, digest) != row.leaf:
+                return False
+            leaves.add(row.leaf)
+        if leaves != set(mp.leaves) or len(mp.leaves) != len(members):
+            return False
+        return bundles.check_lot_multiproof(mp.epoch.root, mp.leaves, mp.proof, mp.proof_flags)
 
     def _chain_verdict(
         self,

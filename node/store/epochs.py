@@ -430,7 +430,6 @@ class EpochsMixin(StoreBase):
         lot_key = check_bytes("lot_key", lot_key, 32)
 
         def tx(conn: Connection) -> LotMultiproof:
-            ep = _epoch(conn, epoch)
             recs = [
                 rows.record(r)
                 for r in conn.execute(
@@ -441,21 +440,40 @@ class EpochsMixin(StoreBase):
             ]
             if not recs:
                 raise NotFoundError(f"lot 0x{lot_key.hex()} has no records in epoch {epoch}")
-            tree = self._tree(conn, ep)
-            indices = [len(tree) - 1 - r.leaf_index for r in recs if r.leaf_index is not None]
-            mp = merkle.get_multiproof(tree, indices)
-            by_leaf = {r.leaf: r for r in recs}
-            if set(mp.leaves) != set(by_leaf):
-                raise StoreError(f"stored tree of epoch {epoch} does not hold the lot's leaves")
-            return LotMultiproof(
-                epoch=ep,
-                records=[by_leaf[x] for x in mp.leaves],
-                leaves=list(mp.leaves),
-                proof=list(mp.proof),
-                proof_flags=list(mp.proof_flags),
-            )
+            return self._lot_multiproof(conn, epoch, recs)
 
         return self._read(tx, "multiproof")
+
+    def multiproofs_of(self, recs: Sequence[RecordRow]) -> dict[int, LotMultiproof]:
+        """:meth:`multiproof_for` of every epoch among ``recs`` (one lot's records, read
+        already), in ONE read transaction that reads only the epochs and their trees."""
+        by_epoch: dict[int, list[RecordRow]] = {}
+        for r in recs:
+            if r.epoch is not None and r.leaf_index is not None:
+                by_epoch.setdefault(r.epoch, []).append(r)
+
+        def tx(conn: Connection) -> dict[int, LotMultiproof]:
+            return {n: self._lot_multiproof(conn, n, m) for n, m in sorted(by_epoch.items())}
+
+        return self._read(tx, "multiproofs")
+
+    def _lot_multiproof(
+        self, conn: Connection, number: int, members: Sequence[RecordRow]
+    ) -> LotMultiproof:
+        ep = _epoch(conn, number)
+        tree = self._tree(conn, ep)
+        indices = [len(tree) - 1 - r.leaf_index for r in members if r.leaf_index is not None]
+        mp = merkle.get_multiproof(tree, indices)
+        by_leaf = {r.leaf: r for r in members}
+        if set(mp.leaves) != set(by_leaf):
+            raise StoreError(f"stored tree of epoch {number} does not hold the lot's leaves")
+        return LotMultiproof(
+            epoch=ep,
+            records=[by_leaf[x] for x in mp.leaves],
+            leaves=list(mp.leaves),
+            proof=list(mp.proof),
+            proof_flags=list(mp.proof_flags),
+        )
 
 
 def _epoch_or_none(conn: Connection, number: int, *, lock: bool = False) -> EpochRow | None:

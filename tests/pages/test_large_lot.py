@@ -217,3 +217,40 @@ def test_map_is_compact_above_the_detail_limit() -> None:
     assert 0 < len(dots) <= DETAIL_LIMIT * 30 and len(dots) == len(set(dots))
     assert all(0 <= int(x) <= compact.width and 0 <= int(y) <= compact.height for x, y in dots)
     assert "." not in compact.points_path + compact.polygons_path  # whole pixels only
+
+
+def test_what_the_page_keeps_follows_the_stored_bytes(gw: Gateway) -> None:
+    """The EUDR summary and the map are kept between requests (api/pages/memo.py), keyed
+    by the events' stored bytes: an edited row is read afresh, and fails."""
+    lot = new_lot()
+    submit(gw, gw.producer(), lot, coop_lot_events(datetime.now(UTC), plots=SMALL_LOT + 5))
+    gw.node.anchor_now()
+
+    def eudr(page: str) -> str:
+        return page[page.index('<section class="eudr"') :].split("</section>", 1)[0]
+
+    before = get(gw, lot, "?lang=en")
+    assert get(gw, lot, "?lang=en") == before  # kept, and the same
+    assert 'data-status="verified"' in before
+    db = sqlite3.connect(gw.node.settings.data_dir / "vntrace.db")
+    try:
+        (lot_id,) = db.execute(
+            "SELECT id FROM lots WHERE gtin = ? AND lot_number = ?", (gw.gtin, lot)
+        ).fetchone()
+        row_id, raw = db.execute(
+            "SELECT id, event_json FROM records WHERE lot_id = ? ORDER BY id LIMIT 1 OFFSET 1",
+            (lot_id,),
+        ).fetchone()
+        event = json.loads(raw)
+        assert event["geolocation"]["type"] == "Point"
+        event["plotAreaHa"] = 3.5 if event["plotAreaHa"] != 3.5 else 2.5  # a bigger plot
+        db.execute(
+            "UPDATE records SET event_json = ? WHERE id = ?",
+            (json.dumps(event, separators=(",", ":")).encode(), row_id),
+        )
+        db.commit()
+    finally:
+        db.close()
+    after = get(gw, lot, "?lang=en")
+    assert 'data-status="failed"' in after
+    assert eudr(after) != eudr(before)  # the total area of what is stored now

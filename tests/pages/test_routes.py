@@ -168,10 +168,10 @@ def test_label_page(gw: Gateway, lots: dict[str, str]) -> None:
 def test_page_when_the_chain_cannot_be_read(
     gw: Gateway, lots: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def down(record_ids: list[str]) -> None:
+    def down(reading: object) -> None:
         raise UnavailableError("the chain could not be read: connection refused")
 
-    monkeypatch.setattr(gw.node, "verify_records", down)
+    monkeypatch.setattr(gw.node, "verify_lot", down)
     r = page(gw, lots["anchored"])
     assert r.status_code == 200
     assert "Cannot verify right now" in r.text and 'data-status="unavailable"' in r.text

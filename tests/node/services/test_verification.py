@@ -91,3 +91,89 @@ def test_signatures_intake_recovered_are_not_recovered_again(
     assert "bad_signature" in verdicts[0].reasons
     assert verdicts[1].ok
     assert "bad_signature" in verdicts[2].reasons
+
+
+def _as_records(verdicts: list) -> list[tuple[str, tuple[str, ...], str | None]]:
+    return [(v.status, v.reasons, v.record_id) for v in verdicts]
+
+
+def test_a_lot_verified_with_one_multiproof_per_epoch_agrees_with_record_by_record(
+    verification: VerificationService, node: TraceNode, coop: LocalAccount, sign: Signer
+) -> None:
+    producer = node.producers.producer(coop.address)
+    gtin = node.profile.gtins[0]
+    node.intake.submit(producer, gtin, "LOT-VER-MP", sign(coop, "LOT-VER-MP")[:3])
+    node.anchor_now()  # one epoch
+    node.intake.submit(producer, gtin, "LOT-VER-MP", sign(coop, "LOT-VER-MP")[3:])
+    node.anchor_now()  # a second epoch
+    node.intake.submit(producer, gtin, "LOT-VER-MP", sign(coop, "LOT-VER-MP")[:1])  # pending
+    reading = node.proofs.read_lot(gtin, "LOT-VER-MP")
+    assert len(reading.multiproofs) == 2
+    ids = [r["recordId"] for r in reading.provenance["records"]]
+    by_lot = verification.verify_lot(reading)
+    assert _as_records(by_lot) == _as_records(verification.verify_records(ids))
+    assert [v.status for v in by_lot].count("verified") == len(ids) - 1
+    assert by_lot[-1].status == "pending"
+    assert by_lot[0].anchor == verification.verify_records(ids[:1])[0].anchor
+
+
+def test_a_tampered_stored_event_fails_the_lot_with_the_bundles_reason(
+    verification: VerificationService,
+    node: TraceNode,
+    coop: LocalAccount,
+    sign: Signer,
+) -> None:
+    from sqlalchemy import text
+
+    producer = node.producers.producer(coop.address)
+    gtin = node.profile.gtins[0]
+    acks = node.intake.submit(producer, gtin, "LOT-VER-TAMPER", sign(coop, "LOT-VER-TAMPER"))
+    node.anchor_now()
+    victim = bytes.fromhex(acks[1].record_id[2:])
+    with node.store._engine.begin() as conn:  # the operator edits a stored event
+        raw = conn.execute(
+            text("SELECT event_json FROM records WHERE leaf = :l"), {"l": victim}
+        ).scalar_one()
+        changed = bytes(raw).replace(b'"eventTime":"', b'"eventTime":"1', 1)
+        assert changed != bytes(raw)
+        conn.execute(
+            text("UPDATE records SET event_json = :e WHERE leaf = :l"), {"e": changed, "l": victim}
+        )
+    reading = node.proofs.read_lot(gtin, "LOT-VER-TAMPER")
+    verdicts = verification.verify_lot(reading)
+    assert verdicts[1].status == "failed" and "digest_mismatch" in verdicts[1].reasons
+    assert [v.status for i, v in enumerate(verdicts) if i != 1] == ["verified"] * (len(acks) - 1)
+    ids = [r["recordId"] for r in reading.provenance["records"]]
+    assert _as_records(verdicts) == _as_records(verification.verify_records(ids))
+
+
+def test_a_stored_tree_that_no_longer_proves_the_lot_fails_every_record_of_its_epoch(
+    verification: VerificationService,
+    node: TraceNode,
+    coop: LocalAccount,
+    sign: Signer,
+) -> None:
+    from sqlalchemy import text
+
+    producer = node.producers.producer(coop.address)
+    gtin = node.profile.gtins[0]
+    acks = node.intake.submit(producer, gtin, "LOT-VER-ROOT", sign(coop, "LOT-VER-ROOT"))
+    node.anchor_now()
+    epoch = node.proofs.record(acks[0].record_id).epoch
+    root = node.store.get_epoch(epoch).root
+
+    def set_root(value: bytes) -> None:
+        with node.store._engine.begin() as conn:
+            conn.execute(
+                text("UPDATE epochs SET root = :r WHERE number = :n"), {"r": value, "n": epoch}
+            )
+
+    set_root(b"\x01" * 32)  # the stored root is no longer the one anchored
+    try:
+        reading = node.proofs.read_lot(gtin, "LOT-VER-ROOT")
+        verdicts = verification.verify_lot(reading)
+        assert all(v.status == "failed" and "proof_mismatch" in v.reasons for v in verdicts)
+        ids = [r["recordId"] for r in reading.provenance["records"]]
+        assert _as_records(verdicts) == _as_records(verification.verify_records(ids))
+    finally:
+        set_root(root)  # the node is shared by the package's tests
