@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from vntrace.node.epcis.records import profile_provenance
 from vntrace.node.errors import NotFoundError, UnavailableError
 
 from ..deps import NodeDep, PageMemoDep
@@ -127,7 +128,7 @@ def _page(
         return error_page(lang, exc.status_code, t("error.invalid"), str(exc.detail))
     except NotFoundError:
         return error_page(lang, 404, t("error.not_found"))
-    provenance = reading.provenance
+    provenance = profile_provenance(node.profile, reading.provenance)  # EPCIS as profile
     try:  # every record, even on a paged page: one failed record fails the lot
         verdicts = node.verify_lot(reading)  # one multiproof per epoch
     except UnavailableError:

@@ -16,6 +16,7 @@ holds for that producer: :data:`SignerKind` makes the difference visible (docs/e
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
@@ -272,6 +273,25 @@ def event_version(event: dict[str, Any]) -> int:
     if event.get("type") in EPCIS_TYPES:
         return BUNDLE_VERSION_EPCIS
     raise EpcisError("neither a profile event nor an EPCIS event")
+
+
+def profile_provenance(profile: Profile, provenance: dict[str, Any]) -> dict[str, Any]:
+    """A lot's provenance with every EPCIS (v2) record's event read in the profile's
+    terms, for what shows or checks profile fields (the consumer page, EUDR); v1
+    records, and a provenance with none, come back as they are. An EPCIS event that
+    does not map onto the profile keeps its signed form (its kind is then unknown).
+    What was signed, digested and proven is always ``provenance`` itself."""
+    records = provenance.get("records", [])
+    if all("kind" in (r.get("event") or {}) for r in records):
+        return provenance
+    out = []
+    for record in records:
+        event = record.get("event")
+        if isinstance(event, dict) and "kind" not in event:
+            with contextlib.suppress(EpcisError):
+                record = {**record, "event": from_epcis(profile, event).event}
+        out.append(record)
+    return {**provenance, "records": out}
 
 
 def lot_document(

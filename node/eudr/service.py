@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from vntrace.node.epcis.records import profile_provenance
+
 from .dds import ExportOptions, build_export
 from .geometry import GeometryRules
 from .lot import check_lot, lot_facts, plots_of
@@ -27,10 +29,15 @@ class EudrService:
         profile: Profile,
         rules: GeometryRules | None = None,
     ) -> None:
-        self._provenance = provenance
+        self._read = provenance
         self._bundle = bundle
         self.profile = profile
         self.rules = rules or GeometryRules()
+
+    def _provenance(self, gtin: str, lot: str) -> dict[str, Any]:
+        """The lot's provenance with EPCIS-captured events in the profile's terms (a
+        captured harvest is a plot like any other)."""
+        return profile_provenance(self.profile, self._read(gtin, lot))
 
     def check(self, gtin: str, lot: str) -> dict[str, Any]:
         """The lot's report (``ok`` false lists every problem)."""

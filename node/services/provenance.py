@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vntrace.node.bundles import BUNDLE_VERSION
+from vntrace.node.epcis.records import BUNDLE_VERSION_EPCIS
 from vntrace.node.errors import NotFoundError
 from vntrace.node.records import digital_link_uri, parse_stored
 from vntrace.node.records.signing import to_checksum_address
@@ -100,15 +101,16 @@ class ProvenanceService:
     ) -> dict[str, Any]:
         ctx = self._ctx
         gtin, lot_number = self._lookups.lot_names(row.lot_key)
+        event = parse_stored(row.event_json)
         out: dict[str, Any] = {
-            "version": BUNDLE_VERSION,
+            "version": BUNDLE_VERSION if "kind" in event else BUNDLE_VERSION_EPCIS,
             "recordId": hex0x(row.leaf),
             "status": row.status.value,
             "gtin": gtin,
             "lot": lot_number,
             "digitalLink": digital_link_uri(ctx.settings.base_url, gtin, lot_number),
             "lotKey": hex0x(row.lot_key),
-            "event": parse_stored(row.event_json),
+            "event": event,
             "salt": hex0x(row.salt),
             "digest": hex0x(row.digest),
             "leaf": hex0x(row.leaf),

@@ -198,3 +198,35 @@ def test_eudr_facts_on_the_page(gw: Gateway, lots: dict[str, str]) -> None:
     vi = page(gw, lot, "?lang=vi").text
     assert "số tham chiếu 25DEAB12CD34EF, số xác minh K7Q2M9XZ" in vi
     assert "<dt>Tổng diện tích</dt><dd>8,29 ha</dd>" in vi
+
+
+def test_a_lot_captured_as_epcis_reads_like_any_other(gw: Gateway) -> None:
+    """Its events are signed EPCIS 2.0 (bundle version 2); the page shows them in the
+    profile's words, with their plots, and verifies them."""
+    import json
+
+    from vntrace.client.epcis import profile_events_document
+
+    producer, lot = gw.producer("HTX Cư Kuin"), new_lot()
+    events = season_events(datetime.now(UTC))
+    doc = profile_events_document(
+        gw.node.profile,
+        gw.gtin,
+        lot,
+        events,
+        producer.account,
+        chain_id=gw.info["chainId"],
+        registry=gw.info["registry"],
+    )
+    r = gw.client.post(
+        "/epcis/capture",
+        content=json.dumps(doc).encode(),
+        headers={**producer.headers, "Content-Type": "application/ld+json"},
+    )
+    assert r.status_code == 202, r.text
+    gw.node.anchor_now()
+    html = page(gw, lot, "?lang=en").text
+    assert 'data-status="verified"' in html
+    assert "Harvest" in html and "Drying" in html
+    assert 'class="plot-map"' in html or "<svg" in html
+    assert "no plots" not in html.lower()
