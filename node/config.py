@@ -136,6 +136,20 @@ class Settings(BaseSettings):
     log_witness_retry_seconds: float = Field(
         default=30.0, gt=0, description="How often to retry witnesses that did not cosign."
     )
+    epcis_webhook_allow_private: bool = Field(
+        default=False,
+        description="Let EPCIS subscriptions deliver to loopback, private and link-local "
+        "addresses (tests, closed networks). Off: such a dest is refused.",
+    )
+    epcis_subscription_poll_seconds: float = Field(
+        default=2.0, gt=0, description="How often the EPCIS subscription worker looks for work."
+    )
+    epcis_webhook_retry_seconds: float = Field(
+        default=5.0, gt=0, description="First retry delay of a failed webhook (doubles each time)."
+    )
+    epcis_webhook_max_attempts: int = Field(
+        default=12, ge=1, description="Attempts before a webhook delivery is marked failed."
+    )
 
     @model_validator(mode="after")
     def _check_chain(self) -> Settings:

@@ -41,6 +41,7 @@ from vntrace.node.services import (
     VerificationService,
 )
 from vntrace.node.services.epcis import EpcisService
+from vntrace.node.services.epcis_subscriptions import EpcisSubscriptionService
 from vntrace.node.services.wiring import eudr_rules, open_chain, open_vault, secret
 from vntrace.node.store import Store
 from vntrace.node.store.types import EpochRow, LotRow, ProducerRow, RecordRow
@@ -92,6 +93,8 @@ class TraceNode:
             self.proofs.provenance, self.proofs.bundle, profile, eudr_rules(settings)
         )
         self.epcis = EpcisService(ctx, self.intake, self.producers, self.confidential)
+        # Named queries and webhook subscriptions: delivered by their own thread.
+        self.epcis_subscriptions = EpcisSubscriptionService.for_node(ctx, self.epcis)
         # The witnessed log of anchored epochs: folded in after every anchoring, its
         # checkpoints pushed to witnesses by its own thread (docs/witness.md).
         self.log = LogService.for_node(self)
@@ -121,11 +124,13 @@ class TraceNode:
     def start(self) -> None:
         """Start anchoring, and the log's witness pushes, in the background."""
         self.log.start()
+        self.epcis_subscriptions.start()
         self.loop.start()
 
     def close(self) -> None:
         """Stop anchoring and release the store and the chain."""
         self.loop.stop()
+        self.epcis_subscriptions.stop()
         self.log.stop()
         self.chain.close()
         self.store.close()

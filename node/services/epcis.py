@@ -39,21 +39,18 @@ from vntrace.node.epcis.records import (
 from vntrace.node.epcis.store import CaptureRow, EpcisStore, EventRow
 from vntrace.node.epcis.validate import MAX_DOCUMENT_BYTES, validate_document
 from vntrace.node.errors import (
-    ConflictError,
     NodeError,
     NotFoundError,
-    UnavailableError,
 )
 from vntrace.node.records import RecordError, canonicalize, lot_key
 from vntrace.node.records.canonical import parse_json
 from vntrace.node.records.signing import to_checksum_address
-from vntrace.node.store import errors as store_errors
 from vntrace.node.store.clock import to_ms, utc_now
-from vntrace.node.store.types import NewRecord, ProducerRow
+from vntrace.node.store.types import ProducerRow
 
 from .context import NodeContext, hex0x
 from .disclosures import DisclosureService
-from .intake import IntakeService
+from .intake import CheckedRecord, IntakeService
 from .models import Acknowledgement
 from .producers import ProducerService
 
@@ -321,33 +318,25 @@ class EpcisService:
         for key in lot_rows:
             lot_rows[key] = self._producers.own_lot(producer, *key)
 
-        received_at = self._intake.intake_time()
-        new = [
-            NewRecord(
-                leaf=rec.leaf,
-                lot_id=lot_rows[(c.gtin, c.lot)].id,
-                producer_id=producer.id,
-                digest=rec.digest,
-                salt=rec.salt,
-                event_json=rec.canonical or canonicalize(signed),
-                signature=rec.signature,
-                sealed_disclosures=sealed,
-                disclosures_key_id=self._disclosures.active_key_id if sealed else None,
-                received_at=received_at,
-            )
-            for c, signed, rec, sealed, _ in checked
-        ]
-        try:
-            rows = ctx.store.add_records(new)
-        except store_errors.StoreUnavailableError as exc:
-            raise UnavailableError(str(exc)) from exc
-        except store_errors.ConflictError as exc:
-            raise ConflictError(str(exc)) from exc
+        acks = self._intake.store(  # the one path to the store every intake takes
+            producer,
+            [
+                CheckedRecord(
+                    leaf=rec.leaf,
+                    lot=lot_rows[(c.gtin, c.lot)],
+                    digest=rec.digest,
+                    salt=rec.salt,
+                    event_json=rec.canonical or canonicalize(signed),
+                    signature=rec.signature,
+                    sealed_disclosures=sealed,
+                )
+                for c, signed, rec, sealed, _ in checked
+            ],
+        )
         self.store.index([(rec.leaf, entry) for _, _, rec, _, entry in checked])
-        keys = [lot_rows[(c.gtin, c.lot)].lot_key for c, *_ in checked]
         return CaptureResult(
             capture_id=capture_id,
-            acknowledgements=self._intake.acknowledge(rows, keys, received_at),
+            acknowledgements=acks,
             hash_ids=[c.hash_id for c, *_ in checked],
         )
 

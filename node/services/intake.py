@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,12 +26,27 @@ from vntrace.node.records import (
 from vntrace.node.records.signing import to_checksum_address
 from vntrace.node.store import errors as store_errors
 from vntrace.node.store.clock import from_ms, to_ms, utc_now
-from vntrace.node.store.types import NewRecord, ProducerRow, RecordRow
+from vntrace.node.store.types import LotRow, NewRecord, ProducerRow, RecordRow
 
 from .context import NodeContext, hex0x
 from .disclosures import DisclosureService
 from .models import Acknowledgement, Submission
 from .producers import ProducerService
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedRecord:
+    """A record every intake check passed (profile, signature, disclosures, lot owner),
+    ready to store: what :meth:`IntakeService.submit` and EPCIS capture hand over to
+    :meth:`IntakeService.store`, the one path to the store's ``add_records``."""
+
+    leaf: bytes
+    lot: LotRow
+    digest: bytes
+    salt: bytes
+    event_json: bytes
+    signature: bytes
+    sealed_disclosures: bytes | None = None
 
 
 class IntakeService:
@@ -55,10 +71,7 @@ class IntakeService:
         lot_row = self._producers.own_lot(producer, gtin, lot)
         producer_address = to_checksum_address(producer.address)
         chain_id, registry = ctx.chain.chain_id, ctx.chain.registry_address
-        # A row that comes back from add_records with another intake time than this
-        # batch's was stored before: a duplicate (no lookup transaction per record).
-        received_at = self.intake_time()
-        new: list[NewRecord] = []
+        checked: list[CheckedRecord] = []
         errors: list[dict[str, Any]] = []
         for i, sub in enumerate(submissions):
             try:
@@ -86,18 +99,15 @@ class IntakeService:
             if problems:
                 errors += [{"index": i, **p} for p in problems]
                 continue
-            new.append(
-                NewRecord(
+            checked.append(
+                CheckedRecord(
                     leaf=rec.leaf,
-                    lot_id=lot_row.id,
-                    producer_id=producer.id,
+                    lot=lot_row,
                     digest=rec.digest,
                     salt=rec.salt,
                     event_json=rec.canonical or canonicalize(rec.event),
                     signature=rec.signature,
                     sealed_disclosures=sealed,
-                    disclosures_key_id=self._disclosures.active_key_id if sealed else None,
-                    received_at=received_at,
                 )
             )
         if errors:
@@ -106,13 +116,38 @@ class IntakeService:
                 "nothing was stored",
                 errors=errors,
             )
+        return self.store(producer, checked)
+
+    def store(
+        self, producer: ProducerRow, checked: Sequence[CheckedRecord]
+    ) -> list[Acknowledgement]:
+        """Store checked records in ONE transaction and acknowledge them (one batch
+        receipt). A row that comes back from ``add_records`` with another intake time
+        than this batch's was stored before: a duplicate, without a lookup per record."""
+        received_at = self.intake_time()
+        key_id = self._disclosures.active_key_id
+        new = [
+            NewRecord(
+                leaf=c.leaf,
+                lot_id=c.lot.id,
+                producer_id=producer.id,
+                digest=c.digest,
+                salt=c.salt,
+                event_json=c.event_json,
+                signature=c.signature,
+                sealed_disclosures=c.sealed_disclosures,
+                disclosures_key_id=key_id if c.sealed_disclosures else None,
+                received_at=received_at,
+            )
+            for c in checked
+        ]
         try:
-            rows = ctx.store.add_records(new)
+            rows = self._ctx.store.add_records(new)
         except store_errors.StoreUnavailableError as exc:
             raise UnavailableError(str(exc)) from exc
         except store_errors.ConflictError as exc:
             raise ConflictError(str(exc)) from exc
-        return self.acknowledge(rows, [lot_row.lot_key] * len(rows), received_at)
+        return self.acknowledge(rows, [c.lot.lot_key for c in checked], received_at)
 
     def intake_time(self) -> datetime:
         """Now, at the store's millisecond precision, never the same twice in a process.
@@ -134,7 +169,7 @@ class IntakeService:
     ) -> list[Acknowledgement]:
         """Acknowledgements of one request's stored ``rows`` (``lot_keys`` row by row),
         with one batch receipt signature for them all; a row received before
-        ``received_at`` is a duplicate. Shared by ``submit`` and EPCIS capture."""
+        ``received_at`` is a duplicate."""
         chain = self._ctx.chain
         deadlines = [self.anchor_deadline(r.received_at) for r in rows]
         receipts = issue_batch_receipts(

@@ -35,7 +35,13 @@ from sqlalchemy import (
     text,
 )
 
-from . import m0001_initial, m0002_disclosures, m0003_tlog, m0004_epcis
+from . import (
+    m0001_initial,
+    m0002_disclosures,
+    m0003_tlog,
+    m0004_epcis,
+    m0005_epcis_subscriptions,
+)
 from .clock import Clock, to_ms, utc_now
 from .engine import RetryPolicy, run_transaction
 from .errors import SchemaVersionError
@@ -67,6 +73,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(m0002_disclosures.VERSION, m0002_disclosures.NAME, m0002_disclosures.apply),
     Migration(m0003_tlog.VERSION, m0003_tlog.NAME, m0003_tlog.apply),
     Migration(m0004_epcis.VERSION, m0004_epcis.NAME, m0004_epcis.apply),
+    Migration(
+        m0005_epcis_subscriptions.VERSION,
+        m0005_epcis_subscriptions.NAME,
+        m0005_epcis_subscriptions.apply,
+    ),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 
