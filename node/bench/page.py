@@ -160,14 +160,23 @@ def _server(node: Any, client: Any, gtin: str, lot: str, rounds: int) -> dict[st
     }
 
 
+CHROMIUM = "/usr/bin/chromium"
+
+
+def browser_available() -> bool:
+    """Debian's Chromium and Playwright's Python package are both here."""
+    import importlib.util
+
+    return Path(CHROMIUM).exists() and importlib.util.find_spec("playwright") is not None
+
+
 def _paint(url: str) -> dict[str, Any]:
     """First contentful paint of ``url`` in headless Chromium on the throttled profile."""
     from playwright.sync_api import sync_playwright
 
-    chromium = "/usr/bin/chromium"
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
         )
         try:
             runs = []

@@ -6,7 +6,10 @@
 1. ``chain``: gas on anvil and on the embedded chain (:mod:`.gas`);
 2. ``e2e``: the node's per-record costs in one process (:mod:`.floor`), then a real
    ``vntrace serve`` over HTTP on the embedded chain and on anvil (:mod:`.e2e`);
-3. ``proofs``: the proof engine with its peers (:mod:`.proofs`, one pass).
+3. ``proofs``: the proof engine with its peers (:mod:`.proofs`, one pass);
+4. ``page``: the consumer page of the demo lot and of a 999-event cooperative lot,
+   server time and size, and first contentful paint in headless Chromium on a throttled
+   mobile profile when Chromium and Playwright are there (:mod:`.page`).
 
 It writes ``results.json``, ``report.md`` and the PNG plots to one folder (default
 ``results/bench/``, the proof suite's own files in ``proofs/``) and, from a source
@@ -37,13 +40,14 @@ DEFAULT_OUT = Path("results/bench")
 FULL_BUDGET = 720.0
 QUICK_BUDGET = 240.0
 IMAGES_DIR = Path("docs") / "benchmarks"
-SUITES = ("chain", "e2e", "proofs")
+SUITES = ("chain", "e2e", "proofs", "page")
 # Seconds each part needs at least (full, quick): below that it is skipped, not cut short.
 NEEDS = {
     "chain": (20.0, 8.0),
     "embedded": (90.0, 25.0),
     "anvil": (70.0, 25.0),
     "proofs": (60.0, 15.0),
+    "page": (60.0, 25.0),
 }
 
 
@@ -130,6 +134,12 @@ def run_suite(
             with_js=with_js,
             passes=1,
         )
+    if "page" in suites and fits("page"):
+        from . import page
+
+        say.say("page: the consumer page of a small and a 999-event lot")
+        browser = not quick and page.browser_available()
+        results["page"] = page.run(rounds=3 if quick else page.ROUNDS, browser=browser)
     return finish(results, out_dir, clock, benchmarks_md, say)
 
 

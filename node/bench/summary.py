@@ -73,7 +73,7 @@ def _target(
 
 
 def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """The issue's five targets, judged on the embedded chain's run (and its gas)."""
+    """Issue 17's targets (embedded chain run, gas) and issue 19's page budget."""
     run = _chain(results, "embedded")
     floor = _floor(results)
     steps = floor.get("steps_us") or {}
@@ -206,7 +206,51 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
             False,
         )
     )
+    out += page_targets(results)
     return out
+
+
+def page_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 19's budget for the consumer page of a 1,000-event lot."""
+    coop = ((results.get("page") or {}).get("lots") or {}).get("coop")
+    if not coop:
+        return []
+    where = f"cooperative lot, {coop['events']:,} events, in-process"
+    html_kb = coop["html_bytes"] / 1024
+    fcp = coop.get("fcp_ms")
+    return [
+        _target(
+            "page_html",
+            "consumer page HTML, 1,000-event lot",
+            150,
+            "KB",
+            round(html_kb, 1),
+            where,
+            "the summary, one page of events per stage and the compact map",
+            False,
+        ),
+        _target(
+            "page_server",
+            "consumer page server time, 1,000-event lot",
+            100,
+            "ms",
+            coop["server_ms"],
+            where,
+            f"reading the lot ({coop['provenance_ms']} ms) and verifying every record "
+            f"({coop['verify_ms']} ms) on each request",
+            False,
+        ),
+        _target(
+            "page_fcp",
+            "first contentful paint, slow 4G and CPU/4, 1,000-event lot",
+            1500,
+            "ms",
+            fcp,
+            "headless Chromium over loopback" if fcp is not None else "Chromium not run",
+            "the server time plus 150 ms of latency per round trip",
+            False,
+        ),
+    ]
 
 
 # -- Markdown -------------------------------------------------------------------------
@@ -554,6 +598,32 @@ NOTES = [
 ]
 
 
+def page_section(page: dict[str, Any]) -> list[str]:
+    from .page import markdown
+
+    throttled = page.get("throttling")
+    fcp = (
+        "FCP: first contentful paint in Debian's Chromium over loopback, 390 px viewport, "
+        "slow 4G (150 ms RTT, 1.6 Mbit/s down, 750 kbit/s up) and the CPU slowed 4x, "
+        "median of 3 after a warm-up load."
+        if throttled
+        else "FCP not measured in this run (no Chromium/Playwright, or a quick run)."
+    )
+    return [
+        "A fresh embedded node holds the demo lot and a cooperative lot (995 harvest "
+        "plots, a third of them 16-corner polygons, plus drying to shipping), anchored; "
+        "the page is read in-process (ASGI, no socket), median of "
+        f"{page.get('rounds')} after a warm-up. The page verifies every record of the "
+        "lot on every request, with one multiproof per epoch; the record-by-record path "
+        "it replaced is measured beside it. Build: with the memo of what the events alone "
+        f"determine (EUDR summary, map), cold in brackets. {fcp} Also runnable alone: "
+        "`python -m vntrace.node.bench.page --browser` (docs/page.md).",
+        "",
+        *markdown(page).rstrip("\n").split("\n"),
+        "",
+    ]
+
+
 def render(results: dict[str, Any], images: str | None = None) -> str:
     """The suite's Markdown report; ``images`` is the folder the PNGs are linked from
     (relative to the report), or None to leave them out."""
@@ -582,6 +652,8 @@ def render(results: dict[str, Any], images: str | None = None) -> str:
         lines += ["## On chain: gas", "", *gas_section(results)]
     if results.get("proofs"):
         lines += ["## Proof engine and its peers", "", *proofs_section(results)]
+    if results.get("page"):
+        lines += ["## Consumer page", "", *page_section(results["page"])]
     plots = results.get("plots") or {}
     if images is not None and plots:
         titles = {

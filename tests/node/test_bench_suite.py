@@ -298,3 +298,46 @@ def test_cli_dispatch(capsys: pytest.CaptureFixture[str]) -> None:
 def test_benchmarks_md_only_from_a_checkout() -> None:
     found = suite.checkout_benchmarks_md()
     assert found is None or found.name == "BENCHMARKS.md"
+
+
+def _page_lot(events: int, html: int, server: float, fcp: float | None) -> dict[str, Any]:
+    return {
+        "events": events,
+        "status": 200,
+        "html_bytes": html,
+        "server_ms": server,
+        "provenance_ms": server / 2,
+        "verify_ms": server / 4,
+        "verify_records_ms": server * 2,
+        "build_ms": 1.0,
+        "build_cold_ms": 90.0,
+        "render_ms": 1.0,
+        **({} if fcp is None else {"fcp_ms": fcp, "load_ms": fcp + 100, "runs": 3}),
+    }
+
+
+def test_page_budget_targets_and_section() -> None:
+    results = copy.deepcopy(RESULTS)
+    results["page"] = {
+        "rounds": 7,
+        "throttling": {"latency": 150},
+        "lots": {
+            "demo": _page_lot(6, 25_000, 12.0, 700.0),
+            "coop": _page_lot(999, 70_000, 130.0, 900.0),
+        },
+    }
+    targets = {t["id"]: t for t in summary.evaluate(results)}
+    assert targets["page_html"]["met"] is True and targets["page_html"]["measured"] == 68.4
+    assert targets["page_server"]["met"] is False and "verifying every record" in (
+        targets["page_server"]["bound"]
+    )
+    assert targets["page_fcp"]["met"] is True
+    text = summary.render({**results, "targets": list(targets.values())})
+    section = text[text.index("## Consumer page") :]
+    assert "| coop | 999 | 68.4 KB | **130.0** |" in section and "| 900 |" in section
+    assert "slow 4G" in section
+    results["page"]["lots"]["coop"].pop("fcp_ms")
+    results["page"]["throttling"] = None
+    targets = {t["id"]: t for t in summary.evaluate(results)}
+    assert targets["page_fcp"]["verdict"] == "not measured"
+    assert "FCP not measured" in summary.render(results)
