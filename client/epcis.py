@@ -8,7 +8,9 @@ not signed (§6). Two inputs:
 - :func:`profile_events_document`: the profile's own events of one lot (the SDK maps
   them to EPCIS deterministically, committing private fields first);
 - :func:`sign_epcis_document`: an EPCIS document a partner system produced (GS1's
-  shape), signed as it is, each event's lot read from its ``epcClass``.
+  shape), signed as it is, each event's lot read from its ``epcClass``; a private
+  profile field it holds in clear (``vnt:price``) is committed first, as for profile
+  events, its value and salt travelling to the node sealed.
 
 Both need the node's chain id and registry (``client.info()``) and the profile.
 """
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from vntrace.node.epcis.errors import EpcisError
 from vntrace.node.epcis.hashid import event_hash_id, namespaces_of
-from vntrace.node.epcis.mapping import epcis_document, with_context
+from vntrace.node.epcis.mapping import EXT_PREFIX, epcis_document, from_epcis, with_context
 from vntrace.node.epcis.records import (
     SIGNATURE_FIELD,
     attach_signature,
@@ -33,6 +35,7 @@ from vntrace.node.records import (
     SignedRecord,
     as_bytes32,
     canonicalize,
+    commit_private_fields,
     digest_canonical,
     lot_key,
     new_salt,
@@ -133,6 +136,25 @@ def sign_epcis_event(
     )
 
 
+def _commit_private(
+    profile: Profile, event: dict[str, Any], ns: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``event`` with the profile's private fields (``vnt:<field>``) committed, and their
+    disclosures. An ``eventID`` that was the hash ID of the event in clear is derived,
+    not assigned: it becomes the committed event's hash ID."""
+    try:
+        kind = from_epcis(profile, event).event["kind"]
+    except EpcisError:
+        return event, {}  # not this profile's shape: the node says why
+    paths = [f"{EXT_PREFIX}:{f}" for f in profile.private_fields(kind)]
+    if not any(p in event for p in paths):
+        return event, {}
+    committed, disclosures = commit_private_fields(event, paths)
+    if disclosures and event.get("eventID") == event_hash_id(event, ns):
+        committed["eventID"] = event_hash_id(committed, ns)
+    return committed, disclosures
+
+
 def sign_epcis_document(
     document: dict[str, Any],
     profile: Profile,
@@ -141,6 +163,7 @@ def sign_epcis_document(
     chain_id: int,
     registry: str,
     set_event_ids: bool = False,
+    disclose: bool = True,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """``document`` with every event signed (``vnt:signature`` added).
@@ -148,7 +171,10 @@ def sign_epcis_document(
     An event without ``eventID`` gets its CBV 2.0 hash ID (CBV 2.0 §8.9), so partners
     can find it; with ``set_event_ids`` an existing ``ni:`` eventID that is not the
     event's hash ID (GS1's examples carry illustrative ones) is replaced too, otherwise
-    such an event is refused, as the node would refuse it.
+    such an event is refused, as the node would refuse it. Private profile fields in
+    clear are committed before signing; with ``disclose`` (the default) their values
+    and salts travel in the envelope for the node to seal, as
+    :func:`profile_events_document` does.
     """
     context = document.get("@context")
     body = document.get("epcisBody")
@@ -161,6 +187,7 @@ def sign_epcis_document(
             raise EpcisError(f"event {i} is not an object")
         event = with_context({k: v for k, v in raw.items() if k != SIGNATURE_FIELD}, context)
         ns = namespaces_of(event.get("@context"))
+        event, disclosures = _commit_private(profile, event, ns)
         current = event.get("eventID")
         if current is None or (
             set_event_ids and isinstance(current, str) and current.startswith("ni:///")
@@ -172,7 +199,10 @@ def sign_epcis_document(
             )
         except RecordError as exc:
             raise EpcisError(f"event {i}: {exc}") from None
-        out.append(_without(attach_signature(record), context))
+        signed = attach_signature(record)
+        if disclose and disclosures:
+            signed[SIGNATURE_FIELD] = {**signed[SIGNATURE_FIELD], "disclosures": disclosures}
+        out.append(_without(signed, context))
     return {**document, "epcisBody": {**body, "eventList": out}}
 
 

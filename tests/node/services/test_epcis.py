@@ -309,3 +309,30 @@ def test_private_values_are_sealed_for_auditors(node: TraceNode, producer: Any) 
         disclose=False, **_facts(node),
     )  # fmt: skip
     assert all("disclosures" not in e[SIGNATURE_FIELD] for e in withheld["epcisBody"]["eventList"])
+
+
+def test_a_partner_document_with_private_values_in_clear_is_committed_before_signing(
+    node: TraceNode, producer: Any
+) -> None:
+    """An ERP's EPCIS document holds the price in clear: the SDK commits it (the event's
+    derived hash ID follows), sends the value sealed, and the node stores a commitment."""
+    from vntrace.node.epcis.mapping import epcis_document, to_epcis
+
+    acct, row = producer
+    gtin, lot = node.profile.gtins[0], _lot()
+    clear = [to_epcis(node.profile, gtin, lot, e) for e in season_events(NOW)]
+    shipping = next(i for i, e in enumerate(clear) if e["vnt:kind"] == "shipping")
+    price = clear[shipping]["vnt:price"]
+    assert "commitment" not in price
+    doc = sign_epcis_document(epcis_document(clear, node.profile), node.profile, acct,
+                              **_facts(node))  # fmt: skip
+    signed = doc["epcisBody"]["eventList"][shipping]
+    assert set(signed["vnt:price"]) == {"commitment"}
+    assert signed[SIGNATURE_FIELD]["disclosures"]["vnt:price"]["value"] == price
+    assert signed["eventID"] != clear[shipping]["eventID"]  # the committed event's hash ID
+    result = node.epcis.capture(row, _bytes(doc))
+    record_id = result.acknowledgements[shipping].record_id
+    assert node.bundle(record_id)["event"]["vnt:price"] == signed["vnt:price"]
+    assert node.disclosures(record_id)["vnt:price"]["value"] == price
+    untouched = doc["epcisBody"]["eventList"][0]
+    assert untouched["eventID"] == clear[0]["eventID"]  # nothing private: as it came
