@@ -2,11 +2,12 @@
 
 The EPCIS 2.0 REST bindings (GS1's OpenAPI): ``POST /epcis/capture`` of SDK-signed
 documents (202 and a capture job), ``GET /epcis/capture/{captureID}``, the simple event
-query ``GET /epcis/events`` and its top-level resources (``/eventTypes/{t}/events``,
-``/epcs/{epc}/events``, ``/bizSteps/…``, ``/bizLocations/…``, ``/readPoints/…``,
-``/dispositions/…``), ``GET /epcis/events/{eventID}``; plus vntrace's export of one lot
-(``GET /epcis/lots/{gtin}/{lot}/events``). Answers name each event's record and proof
-bundle in ``vnt:records``.
+query ``GET /epcis/events`` and its top-level resources (``/eventTypes``, ``/epcs``,
+``/bizSteps``, ``/bizLocations``, ``/readPoints``, ``/dispositions``: each a collection of
+what the captured events hold, each member's ``/…/{value}/events`` the query with that
+filter), ``GET /epcis/events/{eventID}``, ``GET /epcis/`` (the top-level resources);
+plus vntrace's export of one lot (``GET /epcis/lots/{gtin}/{lot}/events``). Answers
+name each event's record and proof bundle in ``vnt:records``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from vntrace.node.epcis.collections import (
+    MEMBER_RESOURCES,
+    SUB_RESOURCES,
+    TOP_LEVEL,
+    collection,
+)
 from vntrace.node.epcis.hashid import EPCIS_TYPES
 from vntrace.node.epcis.index import ANY_IDENTIFIER, QUERY_PARAMETERS, EpcisQueryError
 from vntrace.node.epcis.records import lot_document
@@ -52,8 +59,8 @@ def _ld(body: Any) -> Response:
 
 @router.get("/eventTypes", response_class=Response, responses={200: {"content": {LD_JSON: {}}}})
 def event_types() -> Response:
-    """The EPCIS 2.0 event types this node serves."""
-    return _ld({"@set": sorted(EPCIS_TYPES)})
+    """The EPCIS 2.0 event types this node serves (an `EventTypeCollection`)."""
+    return _ld(collection(sorted(EPCIS_TYPES)))
 
 
 @router.get(
@@ -253,67 +260,68 @@ def event(event_id: str, request: Request, epcis: EpcisDep) -> Response:
     return _ld(epcis.query_document(page))
 
 
-@router.get(
-    "/eventTypes/{event_type}/events",
-    response_class=Response,
-    responses=_LD_RESPONSES,
-    openapi_extra=_QUERY_DOC,
+_RESOURCES = (
+    ("eventTypes", "{value}", "eventType"),
+    ("epcs", "{value:path}", ANY_IDENTIFIER),
+    ("bizSteps", "{value}", "EQ_bizStep"),
+    ("bizLocations", "{value:path}", "EQ_bizLocation"),
+    ("readPoints", "{value:path}", "EQ_readPoint"),
+    ("dispositions", "{value}", "EQ_disposition"),
 )
-def events_of_type(event_type: str, request: Request, epcis: EpcisDep) -> Response:
-    """`/events?eventType=…` as a resource."""
-    return _page(request, epcis, {"eventType": event_type})
+"""The bindings' top-level resources: name, the member's path, the query parameter
+``/{name}/{member}/events`` fixes (EPC: any role, a lot's ``epcClass`` included)."""
 
 
-@router.get(
-    "/epcs/{epc:path}/events",
-    response_class=Response,
-    responses=_LD_RESPONSES,
-    openapi_extra=_QUERY_DOC,
-)
-def events_of_epc(epc: str, request: Request, epcis: EpcisDep) -> Response:
-    """Events naming this EPC or EPC class (a lot's `epcClass`) in any role."""
-    return _page(request, epcis, {ANY_IDENTIFIER: epc})
+def _add_resource(resource: str, member_path: str, fixed: str) -> None:
+    """``/{resource}`` (its members), ``/{resource}/{member}`` (its sub-resources) and
+    ``/{resource}/{member}/events`` (the event query with ``fixed`` set)."""
+
+    def events_of(value: str, request: Request, epcis: EpcisDep) -> Response:
+        return _page(request, epcis, {fixed: value})
+
+    def member(value: str) -> Response:
+        return _ld(collection(SUB_RESOURCES))
+
+    def members(request: Request, epcis: EpcisDep) -> Response:
+        return _members(request, epcis, resource)
+
+    events_of.__doc__ = f"`/events?{fixed}=…` as a resource."
+    member.__doc__ = f"One of /{resource}: its sub-resources (`events`)."
+    members.__doc__ = f"The {resource} found in the captured events, `perPage` at a time."
+    common: dict[str, Any] = {"methods": ["GET"], "response_class": Response}
+    router.add_api_route(
+        f"/{resource}/{member_path}/events",
+        events_of,
+        name=f"{resource}_events",
+        responses=_LD_RESPONSES,
+        openapi_extra=_QUERY_DOC,
+        **common,
+    )
+    router.add_api_route(
+        f"/{resource}/{member_path}", member, name=f"{resource}_member", **common
+    )
+    if resource in MEMBER_RESOURCES:
+        router.add_api_route(f"/{resource}", members, name=f"{resource}_members", **common)
 
 
-@router.get(
-    "/bizSteps/{biz_step}/events",
-    response_class=Response,
-    responses=_LD_RESPONSES,
-    openapi_extra=_QUERY_DOC,
-)
-def events_of_biz_step(biz_step: str, request: Request, epcis: EpcisDep) -> Response:
-    """`/events?EQ_bizStep=…` as a resource."""
-    return _page(request, epcis, {"EQ_bizStep": biz_step})
+def _members(request: Request, epcis: EpcisService, resource: str) -> Response:
+    params = dict(request.query_params)
+    try:
+        found, token = epcis.members(resource, params)
+    except EpcisQueryError as exc:
+        raise _query_problem(exc) from None
+    response = _ld(collection(found))
+    if token is not None:
+        nxt = request.url.include_query_params(nextPageToken=token)
+        response.headers["Link"] = f'<{nxt}>; rel="next"'
+    return response
 
 
-@router.get(
-    "/bizLocations/{location:path}/events",
-    response_class=Response,
-    responses=_LD_RESPONSES,
-    openapi_extra=_QUERY_DOC,
-)
-def events_of_biz_location(location: str, request: Request, epcis: EpcisDep) -> Response:
-    """`/events?EQ_bizLocation=…` as a resource."""
-    return _page(request, epcis, {"EQ_bizLocation": location})
+for _resource in _RESOURCES:
+    _add_resource(*_resource)
 
 
-@router.get(
-    "/readPoints/{read_point:path}/events",
-    response_class=Response,
-    responses=_LD_RESPONSES,
-    openapi_extra=_QUERY_DOC,
-)
-def events_of_read_point(read_point: str, request: Request, epcis: EpcisDep) -> Response:
-    """`/events?EQ_readPoint=…` as a resource."""
-    return _page(request, epcis, {"EQ_readPoint": read_point})
-
-
-@router.get(
-    "/dispositions/{disposition}/events",
-    response_class=Response,
-    responses=_LD_RESPONSES,
-    openapi_extra=_QUERY_DOC,
-)
-def events_of_disposition(disposition: str, request: Request, epcis: EpcisDep) -> Response:
-    """`/events?EQ_disposition=…` as a resource."""
-    return _page(request, epcis, {"EQ_disposition": disposition})
+@router.get("/", response_class=Response)
+def top_level() -> Response:
+    """The top-level resources this node serves (the bindings' `GET /`)."""
+    return _ld(collection(TOP_LEVEL))

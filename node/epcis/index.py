@@ -291,14 +291,19 @@ def parse_query(params: Mapping[str, str], fixed: Mapping[str, str] | None = Non
             raise EpcisQueryError("EXISTS_errorDeclaration", "takes no value (or true)")
         args["exists_error_declaration"] = True
     if "perPage" in params:
-        try:
-            per_page = int(params["perPage"])
-        except ValueError:
-            raise EpcisQueryError("perPage", "must be an integer") from None
-        if not 1 <= per_page <= MAX_PER_PAGE:
-            raise EpcisQueryError("perPage", f"must be between 1 and {MAX_PER_PAGE}")
-        args["per_page"] = per_page
+        args["per_page"] = parse_per_page(params["perPage"])
     return EventQuery(**args)
+
+
+def parse_per_page(text: str) -> int:
+    """The bindings' ``perPage``: 1 to :data:`MAX_PER_PAGE`."""
+    try:
+        per_page = int(text)
+    except ValueError:
+        raise EpcisQueryError("perPage", "must be an integer") from None
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise EpcisQueryError("perPage", f"must be between 1 and {MAX_PER_PAGE}")
+    return per_page
 
 
 def encode_page_token(query: EventQuery, after_id: int) -> str:

@@ -229,6 +229,29 @@ class EpcisStore:
         return self._tx(lambda c: _event_rows(c, stmt), write=False, what="query EPCIS events")
 
 
+    def members(self, resource: str, *, after: str | None, limit: int) -> list[str]:
+        """The distinct values of one top-level resource of the bindings (``epcs``,
+        ``bizSteps``, ``bizLocations``, ``readPoints``, ``dispositions``) among indexed
+        events, ascending, those after ``after``."""
+        column = _MEMBER_COLUMNS[resource]
+        stmt = select(column).where(column.is_not(None)).distinct()
+        if after is not None:
+            stmt = stmt.where(column > after)
+        stmt = stmt.order_by(column).limit(limit)
+        return self._tx(
+            lambda c: [str(v) for (v,) in c.execute(stmt)], write=False, what=f"list {resource}"
+        )
+
+
+_MEMBER_COLUMNS = {
+    "epcs": epcis_epcs.c.value,
+    "bizSteps": epcis_events.c.biz_step,
+    "bizLocations": epcis_events.c.biz_location,
+    "readPoints": epcis_events.c.read_point,
+    "dispositions": epcis_events.c.disposition,
+}
+"""Where each top-level resource's members are (GS1 REST bindings, ``GET /epcs`` ...)."""
+
 def _event_rows(conn: Connection, stmt: Any) -> list[EventRow]:
     return [
         EventRow(

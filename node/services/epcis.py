@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from vntrace.node.epcis.collections import next_token, page_params
 from vntrace.node.epcis.errors import DocumentTooLargeError, DocumentValidationError, EpcisError
 from vntrace.node.epcis.hashid import event_hash_id, namespaces_of
 from vntrace.node.epcis.index import (
@@ -394,6 +395,13 @@ class EpcisService:
             # keep only the body.
             doc["vnt:nextPageToken"] = page.next_page_token
         return doc
+
+    def members(self, resource: str, params: Mapping[str, str]) -> tuple[list[str], str | None]:
+        """One page of a top-level resource's members (``GET /epcis/bizSteps`` ...): the
+        values found in the captured events, ascending, and the next page's token."""
+        per_page, after = page_params(resource, params)
+        found = self.store.members(resource, after=after, limit=per_page)
+        return found, next_token(resource, found, per_page)
 
     # -- the index is derived: rebuildable ---------------------------------------------
 
