@@ -29,13 +29,20 @@
       button.type = "button";
       button.className = "copy";
       button.textContent = block.getAttribute("data-copy-label") || "Copy";
+      // a changed button text is not reliably read out: a status region says it
+      var status = document.createElement("span");
+      status.className = "copy__status";
+      status.setAttribute("role", "status");
       button.addEventListener("click", function () {
         var code = block.querySelector("code");
         navigator.clipboard.writeText((code || block).textContent).then(function () {
-          button.textContent = block.getAttribute("data-copied-label") || "Copied";
+          var copied = block.getAttribute("data-copied-label") || "Copied";
+          button.textContent = copied;
+          status.textContent = copied;
         });
       });
       block.insertBefore(button, block.firstChild);
+      block.parentNode.insertBefore(status, block.nextSibling);
     });
   }
 })();
