@@ -99,7 +99,9 @@ def get_label(
         lot_word=t("label.lot"),
         gtin=gtin14,
         producer=producer.name if producer else "",
-        scan=f"{t('label.scan')} · {other('label.scan')}",
+        scan=t("label.scan"),
+        scan_other=other("label.scan"),  # the other language, marked as such (WCAG 3.1.2)
+        other_lang=other.lang,
         uri=uri,
         qr=Markup(qr_svg(uri, inline=True)),  # segno's output: no caller text inside
         copies=copies,

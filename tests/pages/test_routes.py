@@ -159,7 +159,7 @@ def test_label_page(gw: Gateway, lots: dict[str, str]) -> None:
     assert r.text.count('class="label"') == 4
     assert r.text.count('<svg xmlns="http://www.w3.org/2000/svg" viewBox=') == 4
     assert "Cà phê Robusta Việt Nam" in r.text and lot in r.text and gw.gtin in r.text
-    assert "Quét để xác minh nguồn gốc · Scan to verify origin" in r.text
+    assert 'Quét để xác minh nguồn gốc · <span lang="en">Scan to verify origin</span>' in r.text
     assert "label.css" in r.text and "content-security-policy" in r.headers
     assert gw.client.get(f"/v1/lots/{gw.gtin}/{lot}/label?copies=0").status_code == 422
     assert gw.client.get(f"/v1/lots/{gw.gtin}/{new_lot()}/label").status_code == 404
