@@ -23,9 +23,8 @@ from web3 import EthereumTesterProvider, Web3
 from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
 
+from tests.support.oz_tree import OzTree, hash_pair, leaf_hash
 from vntrace.contracts import load_artifact
-
-from .oz_tree import OzTree, hash_pair, leaf_hash
 
 GAS = 3_000_000
 ZERO_ADDRESS = "0x" + "00" * 20

@@ -10,6 +10,7 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from tests.support.oz_tree import OzTree, leaf_hash, process_multiproof, process_proof
 from vntrace.node.chain import (
     ANCHORER_ROLE,
     DEFAULT_ADMIN_ROLE,
@@ -20,8 +21,6 @@ from vntrace.node.chain import (
     TransactionFailedError,
     calldata_floor,
 )
-
-from .oz_tree import Tree, leaf_hash, process_multiproof, process_proof
 
 
 def rand32() -> bytes:
@@ -238,7 +237,7 @@ def test_onchain_verification_agrees_with_python(backend: ChainBackend) -> None:
     lots = [rand32() for _ in range(3)]
     records = [(lots[i // 3], rand32()) for i in range(8)]  # grouped by lot, in order
     leaves = [leaf_hash(lot, digest) for lot, digest in records]
-    tree = Tree.of(leaves)
+    tree = OzTree(leaves)
     assert backend.leaf_of(*records[0]) == leaves[0]
 
     # Not anchored yet: the contract refuses even a correct proof.
@@ -280,7 +279,7 @@ def test_node_merkle_interop(backend: ChainBackend) -> None:
     records = [(rand32(), rand32()) for _ in range(5)]
     tree = merkle.StandardMerkleTree.of(records, ["bytes32", "bytes32"], sort_leaves=False)
     root = bytes(tree.root) if isinstance(tree.root, bytes) else bytes.fromhex(tree.root[2:])
-    assert root == Tree.of([leaf_hash(*r) for r in records]).root
+    assert root == OzTree([leaf_hash(*r) for r in records]).root
     backend.anchor(root, 1, len(records))
     proof = [p if isinstance(p, bytes) else bytes.fromhex(p[2:]) for p in tree.get_proof(3)]
     assert backend.verify_proof(root, leaf_hash(*records[3]), proof)

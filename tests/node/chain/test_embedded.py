@@ -17,6 +17,7 @@ from eth_account import Account
 from web3 import Web3
 from web3.providers.base import BaseProvider
 
+from tests.support.oz_tree import OzTree
 from vntrace.node.chain import (
     ConfigurationError,
     EmbeddedChain,
@@ -26,7 +27,6 @@ from vntrace.node.chain import (
 from vntrace.node.chain.embedded import DEFAULT_CHAIN_ID, READ_ONLY_METHODS
 
 from .conftest import dev_account
-from .oz_tree import Tree
 
 WORKER = Path(__file__).with_name("chain_worker.py")
 
@@ -141,7 +141,7 @@ class _BackendProvider(BaseProvider):
 def test_read_only_json_rpc(tmp_path: Path) -> None:
     with EmbeddedChain(tmp_path, durable=False) as chain:
         leaves = [os.urandom(32) for _ in range(4)]
-        tree = Tree.of(leaves)
+        tree = OzTree(leaves)
         result = chain.anchor(tree.root, 1, 4)
 
         w3 = Web3(_BackendProvider(chain))
