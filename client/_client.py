@@ -1,40 +1,28 @@
 """``Client`` and ``AsyncClient``: every gateway resource, plus independent verification.
 
-Both run the same :mod:`vntrace.client._api` calls (request building, parsing, error
-mapping) and differ only in how bytes move. Writes carry an ``Idempotency-Key`` (a
-fresh UUID per call unless given), so a write whose answer was lost is retried safely;
-reads and idempotent writes are retried on connection errors, 429 and 502-504.
+Both run the same plans (:mod:`vntrace.client._plans`: request building, parsing,
+error mapping, retries, every multi-step operation) and differ only in how bytes move:
+each method hands a plan to ``_run``, which performs its exchanges with the node and
+its chain reads, blocking or awaited. Writes carry an ``Idempotency-Key`` (a fresh UUID
+per call unless given), so a write whose answer was lost is retried safely; reads and
+idempotent writes are retried on connection errors, 429 and 502-504.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import urljoin
 
 import httpx
 
-from vntrace.node.records import RecordError, parse_digital_link
-
 from . import _api
 from ._api import Call
-from ._upload import plan_batches, upload_error
-from .audit import AuditPlan, AuditReport, NodeKey, identity_calls, resolve_node_key
-from .chain import AsyncChainReader, ChainReader, RegistryCodec
-from .disclosures import DisclosureResult, check_disclosures
-from .errors import (
-    AnchorTimeoutError,
-    ApiError,
-    ConfigurationError,
-    DisclosureError,
-    NotFoundError,
-    TransportError,
-    ValidationError,
-    VntraceError,
-)
+from ._plans import Exchange, Plans, Progress
+from ._runner import Plan, ReadChain, RpcTarget, arun, run
+from .audit import AuditReport
+from .chain import AsyncChainReader, ChainReader
+from .disclosures import DisclosureResult
 from .models import (
     ApiKey,
     Epoch,
@@ -50,54 +38,21 @@ from .models import (
 )
 from .settings import ClientSettings
 from .signer import ProducerSigner, SignedEvent
-from .verify import (
-    VerificationResult,
-    verify_bundle,
-    verify_bundle_async,
-    verify_provenance,
-    verify_provenance_async,
-)
+from .verify import VerificationResult
 from .witness import WitnessPolicy
 
 T = TypeVar("T")
-Progress = Callable[[int, int], None]
-"""``progress(done, total)``: called after each uploaded batch."""
+R = TypeVar("R")
 
 USER_AGENT = "vntrace-client/0.1"
 
 
-def _delay(attempt: int, retry_after: float | None) -> float:
-    return min(retry_after if retry_after is not None else 0.25 * 2**attempt, 10.0)
-
-
-def _transport_error(exc: httpx.HTTPError, url: str) -> TransportError:
-    return TransportError(f"cannot reach the node at {url}: {exc}")
-
-
-def _lot_of(uri: str) -> tuple[str, str]:
-    try:
-        return parse_digital_link(uri)
-    except RecordError as exc:
-        raise ValidationError(422, f"not a lot's GS1 Digital Link: {exc}") from None
-
-
-def _checked(result: DisclosureResult, strict: bool) -> DisclosureResult:
-    if strict and not result.ok:
-        first = result.failures[0]
-        raise DisclosureError(
-            f"{result.record_id}: {len(result.failures)} disclosure(s) do not verify; "
-            f"first: {first}",
-            result,
-        )
-    return result
-
-
-_AUDIT_CONCURRENCY = 16
-"""Bundles an async audit fetches at once."""
-
-
 class _Base:
     """Configuration shared by both clients (never read from the environment here)."""
+
+    _http: Any  # an httpx.Client or httpx.AsyncClient, and the transport of other RPCs
+    _rpc_transport: Any
+    _reader: Any = None  # the client's chain reader, made on first use
 
     def __init__(
         self,
@@ -124,7 +79,7 @@ class _Base:
         self.settings = s
         self.base_url = s.node_url.rstrip("/")
         self.retries = retries
-        self._info: NodeInfo | None = None
+        self._plans = Plans(self)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_url!r})"
@@ -135,30 +90,20 @@ class _Base:
             headers["Authorization"] = f"Bearer {self.settings.api_key}"
         return headers
 
-    def _rpc_target(self, info: NodeInfo) -> tuple[str, bool]:
-        """The chain's JSON-RPC URL, and whether it is the node's own ``/rpc``."""
-        if self.settings.rpc_url:
-            return self.settings.rpc_url, False
-        if not info.rpc:
-            raise ConfigurationError(
-                "this node serves no /rpc (it anchors on an external chain): pass rpc_url= "
-                "or set VNTRACE_RPC_URL to a JSON-RPC of that chain"
-            )
-        return urljoin(self.base_url + "/", info.rpc.lstrip("/")), True
+    def _chain(self, target: RpcTarget, own: dict[str, R], make: Callable[..., R]) -> R:
+        """The reader of ``target``: the client's (made once), or one of this run's."""
+        if target.shared:
+            if self._reader is None:
+                self._reader = self._new_reader(target, make)
+            return self._reader  # type: ignore[no-any-return]
+        if target.url not in own:
+            own[target.url] = self._new_reader(target, make)
+        return own[target.url]
 
-    def _pins(self, info: NodeInfo) -> dict[str, Any]:
-        """What bundles must name: the caller's pins, else what the node announced."""
-        return {
-            "expected_registry": self.settings.registry or info.registry,
-            "expected_chain_id": self.settings.chain_id or info.chain_id,
-            "witness_policy": self.settings.witness_policy,
-        }
-
-    def _attempts(self, call: Call[Any]) -> int:
-        return 1 + (self.retries if call.retry_safe else 0)
-
-    def _rpc_override(self, rpc_url: str | None) -> str | None:
-        return rpc_url if rpc_url and rpc_url != self.settings.rpc_url else None
+    def _new_reader(self, target: RpcTarget, make: Callable[..., R]) -> R:
+        if target.own:  # the node's own /rpc, read over the client's connection
+            return make(target.url, http=self._http)
+        return make(target.url, transport=self._rpc_transport, timeout=self.settings.timeout)
 
 
 class Client(_Base):
@@ -221,32 +166,30 @@ class Client(_Base):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _run(self, plan: Plan[T]) -> T:
+        """Perform ``plan`` with blocking I/O; readers it opened for itself close after."""
+        own: dict[str, ChainReader] = {}
+
+        def perform(effect: Exchange | ReadChain) -> Any:
+            if isinstance(effect, Exchange):
+                return self._http.send(effect.call.request(self._http))
+            assert effect.target is not None
+            return self._chain(effect.target, own, ChainReader).execute(effect.calls)
+
+        try:
+            return run(plan, perform)
+        finally:
+            for reader in own.values():
+                reader.close()
+
     def _send(self, call: Call[T]) -> T:
-        attempts = self._attempts(call)
-        for attempt in range(attempts):
-            try:
-                response = self._http.send(call.request(self._http))
-            except httpx.HTTPError as exc:
-                if isinstance(exc, httpx.TransportError) and attempt + 1 < attempts:
-                    time.sleep(_delay(attempt, None))
-                    continue
-                raise _transport_error(exc, self.base_url) from exc
-            try:
-                return _api.read(call, response)
-            except ApiError as exc:
-                if _api.retryable(exc) and attempt + 1 < attempts:
-                    time.sleep(_delay(attempt, exc.retry_after))
-                    continue
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        return self._run(self._plans.send(call))
 
     # -- node ----------------------------------------------------------------------------
 
     def info(self, *, refresh: bool = False) -> NodeInfo:
         """Chain id, registry, profile and limits (cached after the first call)."""
-        if self._info is None or refresh:
-            self._info = self._send(_api.info())
-        return self._info
+        return self._run(self._plans.info(refresh))
 
     def me(self) -> Me:
         """Who the API key belongs to."""
@@ -263,7 +206,7 @@ class Client(_Base):
 
     def signer(self, key: bytes | str | Any, *, profile: Any = None) -> ProducerSigner:
         """A :class:`ProducerSigner` for ``key`` in this node's EIP-712 domain and profile."""
-        return ProducerSigner.for_node(self.info(), key, profile=profile)
+        return self._run(self._plans.signer(key, profile))
 
     # -- producers and keys (administrator) ---------------------------------------------------
 
@@ -339,21 +282,8 @@ class Client(_Base):
         :class:`UploadError` says how many events were stored before it (its
         ``written`` holds their receipts).
         """
-        batches = plan_batches(self.info(), events, batch_size, disclose=disclose)
-        written: LotWritten | None = None
-        done = 0
-        for batch in batches:
-            try:
-                result = self.append_events(gtin, lot, batch)
-            except VntraceError as exc:
-                raise upload_error(exc, done, len(events), written) from exc
-            written = result if written is None else written.merged(result)
-            done += len(batch)
-            if progress is not None:
-                progress(done, len(events))
-        if written is None:
-            raise ValidationError(422, "no events to upload")
-        return written
+        plan = self._plans.upload_events(gtin, lot, events, batch_size, progress, disclose)
+        return self._run(plan)
 
     def recall(self, gtin: str, lot: str, reason: str) -> Recall:
         """Recall a lot (its producer or the administrator), on the node and on chain."""
@@ -396,9 +326,7 @@ class Client(_Base):
         against the commitment the producer signed (the record's bundle is fetched and
         checked too). Raises :class:`DisclosureError` if any does not open, unless
         ``strict=False`` (then read ``result.failures``)."""
-        opened = self._send(_api.disclosures(record_id))
-        bundle = self.bundle(record_id)
-        return _checked(check_disclosures(bundle, opened, record_id=record_id), strict)
+        return self._run(self._plans.disclosures(record_id, strict))
 
     def epochs(self, *, after: int = 0, limit: int = 100) -> EpochPage:
         return self._send(_api.epochs(after, limit))
@@ -410,15 +338,7 @@ class Client(_Base):
         self, record_ids: Sequence[str], *, timeout: float = 60.0, interval: float = 0.25
     ) -> list[RecordStatus]:
         """Poll until every record is anchored (raises :class:`AnchorTimeoutError`)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            statuses = [self.record(rid) for rid in record_ids]
-            waiting = [s.record_id for s in statuses if s.status != "anchored"]
-            if not waiting:
-                return statuses
-            if time.monotonic() > deadline:
-                raise AnchorTimeoutError(f"{len(waiting)} record(s) not anchored after {timeout}s")
-            time.sleep(interval)
+        return self._run(self._plans.wait_anchored(record_ids, timeout, interval))
 
     # -- verification ------------------------------------------------------------------------
 
@@ -428,44 +348,29 @@ class Client(_Base):
         """The *node's* verdicts (``POST /v1/verify``): convenient, but trusts the node."""
         return self._send(_api.server_verify(bundles, record_ids))
 
-    def _chain(self) -> ChainReader:
-        if self._reader is None:
-            url, own = self._rpc_target(self.info())
-            if own:
-                self._reader = ChainReader(url, http=self._http)
-            else:
-                self._reader = ChainReader(
-                    url, transport=self._rpc_transport, timeout=self.settings.timeout
-                )
-        return self._reader
-
     def verify_bundle(
         self, bundle: dict[str, Any], *, record_id: str | None = None
     ) -> VerificationResult:
         """Verify a bundle locally and against the chain (never the node's verdict)."""
-        return verify_bundle(
-            bundle, reader=self._chain(), record_id=record_id, **self._pins(self.info())
-        )
+        return self._run(self._plans.verify_bundle(bundle, record_id))
 
     def verify_provenance(
         self, provenance: dict[str, Any], *, gtin: str | None = None, lot: str | None = None
     ) -> VerificationResult:
         """Verify a provenance document (e.g. saved earlier) against the chain."""
-        return verify_provenance(
-            provenance, reader=self._chain(), gtin=gtin, lot=lot, **self._pins(self.info())
-        )
+        return self._run(self._plans.verify_provenance(provenance, gtin, lot))
 
     def verify_record(self, record_id: str) -> VerificationResult:
         """Fetch a record's bundle from the node and verify it independently."""
-        return self.verify_bundle(self.bundle(record_id), record_id=record_id)
+        return self._run(self._plans.verify_record(record_id))
 
     def verify_lot(self, gtin: str, lot: str) -> VerificationResult:
         """Fetch a lot's provenance and verify every record and multiproof independently."""
-        return self.verify_provenance(self.provenance(gtin, lot), gtin=gtin, lot=lot)
+        return self._run(self._plans.verify_lot(gtin, lot))
 
     def verify_digital_link(self, uri: str) -> VerificationResult:
         """:meth:`verify_lot` for the lot a GS1 Digital Link URI names."""
-        return self.verify_lot(*_lot_of(uri))
+        return self._run(self._plans.verify_digital_link(uri))
 
     # -- accountability ----------------------------------------------------------------------
 
@@ -483,41 +388,13 @@ class Client(_Base):
         anchors from the chain (``rpc_url``, default the client's). ``now`` is the time
         deadlines are compared with (default: now).
         """
-        receipts = list(receipts)
-        override = self._rpc_override(rpc_url)
-        reader = (
-            ChainReader(override, transport=self._rpc_transport, timeout=self.settings.timeout)
-            if override
-            else self._chain()
-        )
-        try:
-            plan = AuditPlan(receipts, self._node_key(reader))
-            bundles = {rid: self._bundle_or_none(rid) for rid in plan.record_ids}
-            codec = RegistryCodec(plan.node.registry)
-            roots = plan.roots(bundles)
-            answers = reader.execute([codec.get_anchor(r) for r in roots])
-            anchors = {r: codec.anchor(r, a) for r, a in zip(roots, answers, strict=True)}
-            return plan.finish(bundles, anchors, now)
-        finally:
-            if override:
-                reader.close()
-
-    def _node_key(self, reader: ChainReader) -> NodeKey:
-        pins = self._pins(self.info())
-        document = self.node_identity()
-        codec = RegistryCodec(pins["expected_registry"])
-        answers = reader.execute(identity_calls(codec, document.operator))
-        return resolve_node_key(document, answers, codec, chain_id=pins["expected_chain_id"])
-
-    def _bundle_or_none(self, record_id: str) -> dict[str, Any] | None:
-        try:
-            return self.bundle(record_id)
-        except (NotFoundError, ValidationError):
-            return None
+        return self._run(self._plans.audit(receipts, rpc_url, now))
 
 
 class AsyncClient(_Base):
-    """Non-blocking twin of :class:`Client` (``async with AsyncClient(...) as client``)."""
+    """Non-blocking twin of :class:`Client` (``async with AsyncClient(...) as client``):
+    the same plans, awaited; the requests of a step that fans out (polling several
+    records, an audit's bundles, a disclosure and its bundle) go concurrently."""
 
     def __init__(
         self,
@@ -569,29 +446,27 @@ class AsyncClient(_Base):
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
+    async def _run(self, plan: Plan[T]) -> T:
+        """Perform ``plan`` without blocking; readers it opened for itself close after."""
+        own: dict[str, AsyncChainReader] = {}
+
+        async def perform(effect: Exchange | ReadChain) -> Any:
+            if isinstance(effect, Exchange):
+                return await self._http.send(effect.call.request(self._http))
+            assert effect.target is not None
+            return await self._chain(effect.target, own, AsyncChainReader).execute(effect.calls)
+
+        try:
+            return await arun(plan, perform)
+        finally:
+            for reader in own.values():
+                await reader.aclose()
+
     async def _send(self, call: Call[T]) -> T:
-        attempts = self._attempts(call)
-        for attempt in range(attempts):
-            try:
-                response = await self._http.send(call.request(self._http))
-            except httpx.HTTPError as exc:
-                if isinstance(exc, httpx.TransportError) and attempt + 1 < attempts:
-                    await asyncio.sleep(_delay(attempt, None))
-                    continue
-                raise _transport_error(exc, self.base_url) from exc
-            try:
-                return _api.read(call, response)
-            except ApiError as exc:
-                if _api.retryable(exc) and attempt + 1 < attempts:
-                    await asyncio.sleep(_delay(attempt, exc.retry_after))
-                    continue
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await self._run(self._plans.send(call))
 
     async def info(self, *, refresh: bool = False) -> NodeInfo:
-        if self._info is None or refresh:
-            self._info = await self._send(_api.info())
-        return self._info
+        return await self._run(self._plans.info(refresh))
 
     async def me(self) -> Me:
         return await self._send(_api.me())
@@ -603,7 +478,7 @@ class AsyncClient(_Base):
         return await self._send(_api.node_identity())
 
     async def signer(self, key: bytes | str | Any, *, profile: Any = None) -> ProducerSigner:
-        return ProducerSigner.for_node(await self.info(), key, profile=profile)
+        return await self._run(self._plans.signer(key, profile))
 
     async def register_producer(
         self, address: str, name: str, *, metadata_uri: str | None = None
@@ -660,21 +535,8 @@ class AsyncClient(_Base):
         progress: Progress | None = None,
         disclose: bool = True,
     ) -> LotWritten:
-        batches = plan_batches(await self.info(), events, batch_size, disclose=disclose)
-        written: LotWritten | None = None
-        done = 0
-        for batch in batches:  # in order: intake order is the lot's history
-            try:
-                result = await self.append_events(gtin, lot, batch)
-            except VntraceError as exc:
-                raise upload_error(exc, done, len(events), written) from exc
-            written = result if written is None else written.merged(result)
-            done += len(batch)
-            if progress is not None:
-                progress(done, len(events))
-        if written is None:
-            raise ValidationError(422, "no events to upload")
-        return written
+        plan = self._plans.upload_events(gtin, lot, events, batch_size, progress, disclose)
+        return await self._run(plan)
 
     async def recall(self, gtin: str, lot: str, reason: str) -> Recall:
         return await self._send(_api.recall(gtin, lot, reason))
@@ -701,10 +563,7 @@ class AsyncClient(_Base):
         return await self._send(_api.epcis_lot(gtin, lot))
 
     async def disclosures(self, record_id: str, *, strict: bool = True) -> DisclosureResult:
-        opened, bundle = await asyncio.gather(
-            self._send(_api.disclosures(record_id)), self.bundle(record_id)
-        )
-        return _checked(check_disclosures(bundle, opened, record_id=record_id), strict)
+        return await self._run(self._plans.disclosures(record_id, strict))
 
     async def epochs(self, *, after: int = 0, limit: int = 100) -> EpochPage:
         return await self._send(_api.epochs(after, limit))
@@ -715,57 +574,31 @@ class AsyncClient(_Base):
     async def wait_anchored(
         self, record_ids: Sequence[str], *, timeout: float = 60.0, interval: float = 0.25
     ) -> list[RecordStatus]:
-        deadline = time.monotonic() + timeout
-        while True:
-            statuses = list(await asyncio.gather(*(self.record(r) for r in record_ids)))
-            waiting = [s.record_id for s in statuses if s.status != "anchored"]
-            if not waiting:
-                return statuses
-            if time.monotonic() > deadline:
-                raise AnchorTimeoutError(f"{len(waiting)} record(s) not anchored after {timeout}s")
-            await asyncio.sleep(interval)
+        return await self._run(self._plans.wait_anchored(record_ids, timeout, interval))
 
     async def server_verify(
         self, *, bundles: Sequence[dict[str, Any]] = (), record_ids: Sequence[str] = ()
     ) -> list[ServerVerdict]:
         return await self._send(_api.server_verify(bundles, record_ids))
 
-    async def _chain(self) -> AsyncChainReader:
-        if self._reader is None:
-            url, own = self._rpc_target(await self.info())
-            if own:
-                self._reader = AsyncChainReader(url, http=self._http)
-            else:
-                self._reader = AsyncChainReader(
-                    url, transport=self._rpc_transport, timeout=self.settings.timeout
-                )
-        return self._reader
-
     async def verify_bundle(
         self, bundle: dict[str, Any], *, record_id: str | None = None
     ) -> VerificationResult:
-        info = await self.info()
-        return await verify_bundle_async(
-            bundle, reader=await self._chain(), record_id=record_id, **self._pins(info)
-        )
+        return await self._run(self._plans.verify_bundle(bundle, record_id))
 
     async def verify_provenance(
         self, provenance: dict[str, Any], *, gtin: str | None = None, lot: str | None = None
     ) -> VerificationResult:
-        info = await self.info()
-        return await verify_provenance_async(
-            provenance, reader=await self._chain(), gtin=gtin, lot=lot, **self._pins(info)
-        )
+        return await self._run(self._plans.verify_provenance(provenance, gtin, lot))
 
     async def verify_record(self, record_id: str) -> VerificationResult:
-        return await self.verify_bundle(await self.bundle(record_id), record_id=record_id)
+        return await self._run(self._plans.verify_record(record_id))
 
     async def verify_lot(self, gtin: str, lot: str) -> VerificationResult:
-        doc = await self.provenance(gtin, lot)
-        return await self.verify_provenance(doc, gtin=gtin, lot=lot)
+        return await self._run(self._plans.verify_lot(gtin, lot))
 
     async def verify_digital_link(self, uri: str) -> VerificationResult:
-        return await self.verify_lot(*_lot_of(uri))
+        return await self._run(self._plans.verify_digital_link(uri))
 
     async def audit(
         self,
@@ -775,44 +608,7 @@ class AsyncClient(_Base):
         now: datetime | None = None,
     ) -> AuditReport:
         """Non-blocking :meth:`Client.audit` (bundles fetched concurrently)."""
-        receipts = list(receipts)
-        override = self._rpc_override(rpc_url)
-        reader = (
-            AsyncChainReader(override, transport=self._rpc_transport, timeout=self.settings.timeout)
-            if override
-            else await self._chain()
-        )
-        try:
-            plan = AuditPlan(receipts, await self._node_key(reader))
-            limit = asyncio.Semaphore(_AUDIT_CONCURRENCY)
-
-            async def fetch(rid: str) -> dict[str, Any] | None:
-                async with limit:
-                    return await self._bundle_or_none(rid)
-
-            found = await asyncio.gather(*(fetch(rid) for rid in plan.record_ids))
-            bundles = dict(zip(plan.record_ids, found, strict=True))
-            codec = RegistryCodec(plan.node.registry)
-            roots = plan.roots(bundles)
-            answers = await reader.execute([codec.get_anchor(r) for r in roots])
-            anchors = {r: codec.anchor(r, a) for r, a in zip(roots, answers, strict=True)}
-            return plan.finish(bundles, anchors, now)
-        finally:
-            if override:
-                await reader.aclose()
-
-    async def _node_key(self, reader: AsyncChainReader) -> NodeKey:
-        pins = self._pins(await self.info())
-        document = await self.node_identity()
-        codec = RegistryCodec(pins["expected_registry"])
-        answers = await reader.execute(identity_calls(codec, document.operator))
-        return resolve_node_key(document, answers, codec, chain_id=pins["expected_chain_id"])
-
-    async def _bundle_or_none(self, record_id: str) -> dict[str, Any] | None:
-        try:
-            return await self.bundle(record_id)
-        except (NotFoundError, ValidationError):
-            return None
+        return await self._run(self._plans.audit(receipts, rpc_url, now))
 
 
 __all__ = ["AsyncClient", "Client", "Progress"]

@@ -6,14 +6,13 @@ a producer's registration are read with ``eth_call`` from any Ethereum JSON-RPC 
 committed registry ABI. No web3, no py-evm: a handful of HTTP POSTs.
 
 Request building and decoding are pure (:class:`RpcCall`, :class:`RegistryCodec`);
-:class:`ChainReader` and :class:`AsyncChainReader` only move bytes, sending the calls
-of one round as one JSON-RPC batch (falling back to single calls where a server does
-not take batches).
+:class:`ChainReader` and :class:`AsyncChainReader` only move bytes: both run the same
+plan of a round (:mod:`._runner`), one JSON-RPC batch (falling back to single calls
+where a server does not take batches).
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -27,6 +26,7 @@ from vntrace.contracts import load_artifact
 from vntrace.node.records import RecordError, to_checksum_address
 from vntrace.node.records.signing import address_bytes
 
+from ._runner import Gather, Plan, arun, run
 from .errors import ChainReadError, TransportError
 
 _ids = itertools.count(1)
@@ -314,7 +314,43 @@ def _is_jsonrpc(body: Any) -> bool:
     return isinstance(body, dict) and "jsonrpc" in body
 
 
-class ChainReader:
+@dataclass(frozen=True, slots=True)
+class _Post:
+    """Effect: POST one JSON-RPC payload; answered by the reply's JSON."""
+
+    payload: Any
+
+
+class _Reader:
+    """What both readers share: the URL, whether the server takes batches, and the
+    plan of one :meth:`execute` (batches of at most :data:`MAX_BATCH_CALLS`, single
+    calls once a server has not understood a batch)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._batches = True
+
+    def _plan(self, calls: Sequence[RpcCall]) -> Plan[list[Any]]:
+        if not calls:
+            return []
+        if not self._batches and len(calls) > 1:
+            singles = yield Gather(tuple(self._plan([c]) for c in calls))
+            return [r[0] for r in singles]
+        if len(calls) > MAX_BATCH_CALLS:
+            parts = yield Gather(tuple(self._plan(c) for c in _chunks(calls)))
+            return [r for part in parts for r in part]
+        ids, payload = _build(calls)
+        out = _parse(calls, ids, (yield _Post(payload)))
+        if out is None:
+            self._batches = False
+            return (yield from self._plan(calls))
+        return out
+
+    def _failed(self, exc: httpx.HTTPError) -> TransportError:
+        return TransportError(f"cannot reach the chain at {self.url}: {exc}")
+
+
+class ChainReader(_Reader):
     """Blocking JSON-RPC reads (one batch per :meth:`execute`)."""
 
     def __init__(
@@ -325,31 +361,19 @@ class ChainReader:
         timeout: float = 30.0,
         http: httpx.Client | None = None,
     ) -> None:
-        self.url = url
+        super().__init__(url)
         self._owned = http is None
         self._http = http or httpx.Client(transport=transport, timeout=timeout)
-        self._batches = True
 
     def execute(self, calls: Sequence[RpcCall]) -> list[Any]:
         """Send ``calls`` and return their results in order (raises :class:`ChainReadError`)."""
-        if not calls:
-            return []
-        if not self._batches and len(calls) > 1:
-            return [self.execute([c])[0] for c in calls]
-        if len(calls) > MAX_BATCH_CALLS:
-            return [r for chunk in _chunks(calls) for r in self.execute(chunk)]
-        ids, payload = _build(calls)
-        out = _parse(calls, ids, self._post(payload))
-        if out is None:
-            self._batches = False
-            return self.execute(calls)
-        return out
+        return run(self._plan(calls), self._post)
 
-    def _post(self, payload: Any) -> Any:
+    def _post(self, post: _Post) -> Any:
         try:
-            response = self._http.post(self.url, json=payload)
+            response = self._http.post(self.url, json=post.payload)
         except httpx.HTTPError as exc:
-            raise TransportError(f"cannot reach the chain at {self.url}: {exc}") from exc
+            raise self._failed(exc) from exc
         return _json(response, self.url)
 
     def close(self) -> None:
@@ -363,8 +387,9 @@ class ChainReader:
         self.close()
 
 
-class AsyncChainReader:
-    """Non-blocking JSON-RPC reads, same behaviour as :class:`ChainReader`."""
+class AsyncChainReader(_Reader):
+    """Non-blocking JSON-RPC reads, same behaviour as :class:`ChainReader` (the calls
+    of a round split in several requests go concurrently)."""
 
     def __init__(
         self,
@@ -374,32 +399,18 @@ class AsyncChainReader:
         timeout: float = 30.0,
         http: httpx.AsyncClient | None = None,
     ) -> None:
-        self.url = url
+        super().__init__(url)
         self._owned = http is None
         self._http = http or httpx.AsyncClient(transport=transport, timeout=timeout)
-        self._batches = True
 
     async def execute(self, calls: Sequence[RpcCall]) -> list[Any]:
-        if not calls:
-            return []
-        if not self._batches and len(calls) > 1:
-            results = await asyncio.gather(*(self.execute([c]) for c in calls))
-            return [r[0] for r in results]
-        if len(calls) > MAX_BATCH_CALLS:
-            parts = await asyncio.gather(*(self.execute(c) for c in _chunks(calls)))
-            return [r for part in parts for r in part]
-        ids, payload = _build(calls)
-        out = _parse(calls, ids, await self._post(payload))
-        if out is None:
-            self._batches = False
-            return await self.execute(calls)
-        return out
+        return await arun(self._plan(calls), self._post)
 
-    async def _post(self, payload: Any) -> Any:
+    async def _post(self, post: _Post) -> Any:
         try:
-            response = await self._http.post(self.url, json=payload)
+            response = await self._http.post(self.url, json=post.payload)
         except httpx.HTTPError as exc:
-            raise TransportError(f"cannot reach the chain at {self.url}: {exc}") from exc
+            raise self._failed(exc) from exc
         return _json(response, self.url)
 
     async def aclose(self) -> None:

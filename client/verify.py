@@ -16,18 +16,20 @@ bundle pointing at some other contract fails with ``chain_mismatch``.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
 from ._checks import BundleJob, ProvenanceJob
 from ._facts import Needs, Pins
+from ._runner import Gather, Plan, ReadChain, RpcTarget, arun, one, run
 from .chain import AsyncChainReader, ChainReader
 from .errors import ConfigurationError
 from .results import ChainAnchor, VerificationResult
 from .witness import WitnessPolicy
+
+T = TypeVar("T")
 
 
 class _Job(Protocol):
@@ -49,23 +51,72 @@ def _groups(jobs: Sequence[_Job]) -> dict[tuple[int, str], Needs]:
     return groups
 
 
-def _run(jobs: Sequence[_Job], reader: ChainReader) -> list[VerificationResult]:
-    snaps = {}
-    for key, needs in _groups(jobs).items():
-        calls, tags = needs.calls()
-        snaps[key] = needs.snapshot(tags, reader.execute(calls))
-    return [job.finish(snaps.get(job.needs.key) if job.needs else None) for job in jobs]
-
-
-async def _arun(jobs: Sequence[_Job], reader: AsyncChainReader) -> list[VerificationResult]:
+def verification(
+    jobs: Sequence[_Job], target: RpcTarget | None = None
+) -> Plan[list[VerificationResult]]:
+    """The plan of a verification: one round of chain reads per chain and registry the
+    jobs name (concurrent when async), then each job's verdict. ``target`` is the
+    JSON-RPC a client reads (``None``: the reader the plan is run with)."""
     groups = list(_groups(jobs).items())
     planned = [needs.calls() for _, needs in groups]
-    answers = await asyncio.gather(*(reader.execute(calls) for calls, _ in planned))
+    answers = yield Gather(tuple(one(ReadChain(calls, target)) for calls, _ in planned))
     snaps = {
         key: needs.snapshot(tags, results)
         for (key, needs), (_, tags), results in zip(groups, planned, answers, strict=True)
     }
     return [job.finish(snaps.get(job.needs.key) if job.needs else None) for job in jobs]
+
+
+def _blocking(
+    plan: Plan[T],
+    reader: ChainReader | None,
+    rpc_url: str | None,
+    transport: httpx.BaseTransport | None,
+    timeout: float,
+) -> T:
+    if reader is not None:
+        return run(plan, lambda read: reader.execute(read.calls))
+    with ChainReader(_reader_url(rpc_url, reader), transport=transport, timeout=timeout) as own:
+        return run(plan, lambda read: own.execute(read.calls))
+
+
+async def _nonblocking(
+    plan: Plan[T],
+    reader: AsyncChainReader | None,
+    rpc_url: str | None,
+    transport: httpx.AsyncBaseTransport | None,
+    timeout: float,
+) -> T:
+    if reader is not None:
+        return await arun(plan, lambda read: reader.execute(read.calls))
+    url = _reader_url(rpc_url, reader)
+    async with AsyncChainReader(url, transport=transport, timeout=timeout) as own:
+        return await arun(plan, lambda read: own.execute(read.calls))
+
+
+def _first(plan: Plan[list[VerificationResult]]) -> Plan[VerificationResult]:
+    return (yield from plan)[0]
+
+
+def bundles_plan(
+    bundles: Sequence[Any],
+    pins: Pins,
+    record_ids: Sequence[str | None] | None = None,
+    target: RpcTarget | None = None,
+) -> Plan[list[VerificationResult]]:
+    """The plan of :func:`verify_bundles` (the bundles are parsed now, read later)."""
+    return verification(_bundle_jobs(bundles, pins, record_ids), target)
+
+
+def provenance_plan(
+    provenance: Any,
+    pins: Pins,
+    gtin: str | None = None,
+    lot: str | None = None,
+    target: RpcTarget | None = None,
+) -> Plan[VerificationResult]:
+    """The plan of :func:`verify_provenance`."""
+    return _first(verification([ProvenanceJob(provenance, pins, gtin, lot)], target))
 
 
 def _reader_url(rpc_url: str | None, reader: object | None) -> str:
@@ -103,11 +154,7 @@ def verify_bundles(
     :class:`ChainReadError` only when the chain cannot be read at all.
     """
     pins = Pins(expected_registry, expected_chain_id, witness_policy)
-    jobs = _bundle_jobs(bundles, pins, record_ids)
-    if reader is not None:
-        return _run(jobs, reader)
-    with ChainReader(_reader_url(rpc_url, reader), transport=transport, timeout=timeout) as own:
-        return _run(jobs, own)
+    return _blocking(bundles_plan(bundles, pins, record_ids), reader, rpc_url, transport, timeout)
 
 
 def verify_bundle(
@@ -157,11 +204,8 @@ def verify_provenance(
     another lot. ``records`` holds each record's own result.
     """
     pins = Pins(expected_registry, expected_chain_id, witness_policy)
-    job = ProvenanceJob(provenance, pins, gtin, lot)
-    if reader is not None:
-        return _run([job], reader)[0]
-    with ChainReader(_reader_url(rpc_url, reader), transport=transport, timeout=timeout) as own:
-        return _run([job], own)[0]
+    plan = provenance_plan(provenance, pins, gtin, lot)
+    return _blocking(plan, reader, rpc_url, transport, timeout)
 
 
 async def verify_bundles_async(
@@ -178,12 +222,8 @@ async def verify_bundles_async(
 ) -> list[VerificationResult]:
     """:func:`verify_bundles` without blocking the event loop."""
     pins = Pins(expected_registry, expected_chain_id, witness_policy)
-    jobs = _bundle_jobs(bundles, pins, record_ids)
-    if reader is not None:
-        return await _arun(jobs, reader)
-    url = _reader_url(rpc_url, reader)
-    async with AsyncChainReader(url, transport=transport, timeout=timeout) as own:
-        return await _arun(jobs, own)
+    plan = bundles_plan(bundles, pins, record_ids)
+    return await _nonblocking(plan, reader, rpc_url, transport, timeout)
 
 
 async def verify_bundle_async(
@@ -228,12 +268,8 @@ async def verify_provenance_async(
 ) -> VerificationResult:
     """:func:`verify_provenance` without blocking the event loop."""
     pins = Pins(expected_registry, expected_chain_id, witness_policy)
-    job = ProvenanceJob(provenance, pins, gtin, lot)
-    if reader is not None:
-        return (await _arun([job], reader))[0]
-    url = _reader_url(rpc_url, reader)
-    async with AsyncChainReader(url, transport=transport, timeout=timeout) as own:
-        return (await _arun([job], own))[0]
+    plan = provenance_plan(provenance, pins, gtin, lot)
+    return await _nonblocking(plan, reader, rpc_url, transport, timeout)
 
 
 __all__ = [
