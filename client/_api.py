@@ -276,6 +276,11 @@ def record(record_id: str) -> Call[RecordStatus]:
     )
 
 
+def custodians(producer: str) -> Call[dict[str, Any]]:
+    """The node's signed statement of a producer's custodial keys (checked by the caller)."""
+    return Call("GET", f"/v1/producers/{producer}/custodians", _dict, retry_safe=True)
+
+
 def bundle(record_id: str) -> Call[dict[str, Any]]:
     return Call("GET", f"/v1/records/{record_id}/bundle", _dict, retry_safe=True)
 

@@ -109,7 +109,7 @@ class BundleJob:
         if not isinstance(bundle, dict):
             self.check = OfflineCheck(reasons=(Reason.MALFORMED,), details=("not a JSON object",))
         else:
-            self.check = check_bundle_offline(bundle)
+            self.check = check_bundle_offline(bundle, custodian_known=pins.custodian_known)
         self.findings: list[Finding] = list(
             zip(self.check.reasons, self.check.details, strict=True)
         )
@@ -177,6 +177,7 @@ class BundleJob:
             anchor=anchor,
             recall=recall,
             cosigners=self.cosigners,
+            signed_by=self.check.signed_by,
         )
 
     def _chain(
@@ -374,7 +375,9 @@ class ProvenanceJob:
             "chainId": self.chain_id,
             "registry": self.registry,
         }
-        check = check_bundle_offline(pseudo)
+        if "signer" in item:  # signed by the node for the producer (docs/epcis.md §6)
+            pseudo["signer"] = item["signer"]
+        check = check_bundle_offline(pseudo, custodian_known=self.pins.custodian_known)
         findings = [
             (r, d)
             for r, d in zip(check.reasons, check.details, strict=True)
@@ -496,6 +499,7 @@ class ProvenanceJob:
             anchor=anchor,
             recall=recall,
             cosigners=cosigners,
+            signed_by=check.signed_by if check is not None else None,
         )
 
 

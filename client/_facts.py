@@ -7,6 +7,7 @@ the caller trusts (registry, chain id) from a source other than the gateway.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,13 @@ class Pins:
     chain_id: int | None = None
     log: WitnessPolicy | None = None
     """Also require each epoch's inclusion in the witnessed log (see :mod:`.witness`)."""
+    custodians: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Producer (lower-case address) -> the custodians the node's signed statement
+    vouches for (lower-case), checked with the node's key: what a record the node signed
+    for its producer needs (docs/epcis.md §6). Anyone else's custodian: bad_signature."""
+
+    def custodian_known(self, producer: str, custodian: str) -> bool:
+        return custodian.lower() in self.custodians.get(producer.lower(), frozenset())
 
     def findings(self, chain_id: Any, registry: Any) -> list[Finding]:
         out: list[Finding] = []

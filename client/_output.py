@@ -59,6 +59,10 @@ def _short(value: str | None, keep: int = 10) -> str:
     return value if len(value) <= keep + 6 else f"{value[:keep]}…{value[-4:]}"
 
 
+CUSTODIAL = "signed by the node for the producer"
+"""What a record the node signed with a custodial key reads as (docs/epcis.md §6)."""
+
+
 def _when(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -75,6 +79,11 @@ def render(result: VerificationResult, *, what: str | None = None) -> str:
         lines.append(f"  - {reason}: {detail}")
     if result.producer:
         lines.append(f"  producer  {result.producer}")
+    if result.signed_by == "custodial":
+        lines.append(f"  signed    {CUSTODIAL}")
+    by_node = sum(r.signed_by == "custodial" for r in result.records)
+    if by_node:
+        lines.append(f"  signed    {by_node} of {len(result.records)} records {CUSTODIAL}")
     if result.records:
         counts: dict[str, int] = {}
         for r in result.records:

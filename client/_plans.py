@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urljoin
 
 import httpx
 
+from vntrace.node.custodians import StatementError, verify_statement
 from vntrace.node.records import RecordError, parse_digital_link
 
 from . import _api
@@ -83,6 +84,12 @@ def _lot_of(uri: str) -> tuple[str, str]:
         return parse_digital_link(uri)
     except RecordError as exc:
         raise ValidationError(422, f"not a lot's GS1 Digital Link: {exc}") from None
+
+
+def _custodial(item: Any) -> bool:
+    """A bundle or provenance record the node signed for its producer."""
+    signer = item.get("signer") if isinstance(item, dict) else None
+    return isinstance(signer, dict) and signer.get("kind") == "custodial"
 
 
 def _checked(result: DisclosureResult, strict: bool) -> DisclosureResult:
@@ -221,7 +228,9 @@ class Plans:
     ) -> Plan[VerificationResult]:
         info = yield from self.info()
         target = self.chain(info)
-        plan = bundles_plan([bundle], self.pins(info), [record_id], target)
+        producers = {str(bundle.get("producer"))} if _custodial(bundle) else set()
+        pins = yield from self.custodial_pins(info, target, producers)
+        plan = bundles_plan([bundle], pins, [record_id], target)
         return (yield from plan)[0]
 
     def verify_provenance(
@@ -229,7 +238,42 @@ class Plans:
     ) -> Plan[VerificationResult]:
         info = yield from self.info()
         target = self.chain(info)
-        return (yield from provenance_plan(provenance, self.pins(info), gtin, lot, target))
+        producers = set()
+        records = provenance.get("records") if isinstance(provenance, dict) else None
+        if isinstance(records, list) and any(_custodial(r) for r in records):
+            owner = provenance.get("producer")
+            producers.add(str(owner.get("address") if isinstance(owner, dict) else owner))
+        pins = yield from self.custodial_pins(info, target, producers)
+        return (yield from provenance_plan(provenance, pins, gtin, lot, target))
+
+    def custodial_pins(self, info: NodeInfo, target: RpcTarget, producers: set[str]) -> Plan[Pins]:
+        """:meth:`pins`, plus, for records the node signed for these producers, the
+        custodians its signed statements vouch for, each statement checked with the
+        node's key (the one registered on chain when there is one, as for receipts).
+        A statement that is missing or does not verify vouches for nobody."""
+        pins = self.pins(info)
+        if not producers:
+            return pins
+        registry, chain_id = self.deployment(info)
+        key = yield from self.node_key(info, target)
+        ordered = sorted(producers)
+        statements = yield Gather(tuple(self.statement_or_none(p) for p in ordered))
+        found: dict[str, frozenset[str]] = {}
+        for producer, statement in zip(ordered, statements, strict=True):
+            try:
+                found[producer.lower()] = verify_statement(
+                    statement, key.public_key, producer=producer, chain_id=chain_id,
+                    registry=registry,
+                )  # fmt: skip
+            except (StatementError, RecordError):
+                found[producer.lower()] = frozenset()
+        return replace(pins, custodians=found)
+
+    def statement_or_none(self, producer: str) -> Plan[dict[str, Any] | None]:
+        try:
+            return (yield from self.send(_api.custodians(producer)))
+        except (NotFoundError, ValidationError):
+            return None
 
     def verify_record(self, record_id: str) -> Plan[VerificationResult]:
         bundle = yield from self.send(_api.bundle(record_id))

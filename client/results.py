@@ -69,6 +69,10 @@ class VerificationResult:
     cosigners: tuple[str, ...] = ()
     """The trusted witnesses whose cosignatures verified (with a witness policy; for a
     lot, those that cosigned every anchored epoch)."""
+    signed_by: str | None = None
+    """A record's signer: ``producer`` (its own key) or ``custodial`` (the node, with a
+    key it holds for the producer and vouches for in its signed custodians statement:
+    docs/epcis.md §6). ``None`` for a lot, or an unreadable record."""
 
     @property
     def ok(self) -> bool:
@@ -107,6 +111,8 @@ class VerificationResult:
                 "reason": self.recall.reason,
             },
         }
+        if self.signed_by is not None:
+            out["signedBy"] = self.signed_by
         if self.cosigners:
             out["cosigners"] = list(self.cosigners)
         if self.records:

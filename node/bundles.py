@@ -58,6 +58,9 @@ class Reason(StrEnum):
 
 
 Status = Literal["verified", "pending", "recalled", "failed"]
+SignedBy = Literal["producer", "custodial"]
+"""``producer``: signed with the producer's own key. ``custodial``: signed by the node
+with a key it holds for the producer (docs/epcis.md §6)."""
 
 _SOFT = frozenset({Reason.PENDING, Reason.LOT_RECALLED})
 
@@ -73,6 +76,11 @@ class OfflineCheck:
     producer: str | None = None
     reasons: tuple[Reason, ...] = ()
     details: tuple[str, ...] = ()
+    signed_by: SignedBy | None = None
+    """Who the bundle says signed: ``producer`` (no ``signer`` section) or ``custodial``
+    (the node, for the producer); ``None`` when the bundle could not be read."""
+    custodian: str | None = None
+    """The custodian address of a custodial bundle."""
 
     @property
     def ok(self) -> bool:
@@ -102,19 +110,45 @@ def _check_proof(root: bytes, leaf: bytes, proof: list[Any]) -> bool:
 
 
 SignatureKnown = Callable[[int, str, bytes, bytes, Any, str], bool]
-"""``(chain_id, registry, leaf, digest, signature, producer) -> bool``: True only when
-exactly this signature over exactly this record was already checked (the node's intake
-did, and stored it). The signature is then not recovered again."""
+"""``(chain_id, registry, leaf, digest, signature, signer) -> bool``: True only when
+exactly this signature over exactly this record was already checked by exactly this
+signer (the node's intake did, and stored it; the signer is the producer, or the
+custodian of a custodial bundle). The signature is then not recovered again."""
 
 
 def _never_known(*_: Any) -> bool:
     return False
 
 
+CustodianKnown = Callable[[str, str], bool]
+"""``(producer, custodian) -> bool``: True only when the caller knows ``custodian`` is a
+key the node holds for ``producer`` (the node's store, or the node's signed custodians
+statement in the SDK). An unknown custodian makes a custodial bundle ``bad_signature``."""
+
+
+def _signer_section(bundle: dict[str, Any], producer: str) -> tuple[SignedBy, str | None]:
+    """``("producer", None)`` without a ``signer`` section, ``("custodial", custodian)``
+    with a well-formed custodial one; TypeError/ValueError otherwise."""
+    section = bundle.get("signer")
+    if section is None:
+        return "producer", None
+    if not isinstance(section, dict) or section.get("kind") not in ("producer", "custodial"):
+        raise ValueError("signer must be an object with kind producer or custodial")
+    if section["kind"] == "producer":
+        return "producer", None
+    custodian = section.get("custodian")
+    if not isinstance(custodian, str):
+        raise ValueError("a custodial signer section names its custodian")
+    if str(section.get("producer", "")).lower() != producer.lower():
+        raise ValueError("the signer section names another producer than the bundle")
+    return "custodial", custodian
+
+
 def check_bundle_offline(
     bundle: dict[str, Any],
     prove: ProofChecker = _check_proof,
     signature_known: SignatureKnown = _never_known,
+    custodian_known: CustodianKnown = _never_known,
 ) -> OfflineCheck:
     """Check a bundle's signature, digest, leaf and Merkle proof without any network.
 
@@ -122,7 +156,13 @@ def check_bundle_offline(
     :attr:`Reason.PENDING`. Never raises on bad input: malformed bundles come back with
     :attr:`Reason.MALFORMED` and a detail saying what is wrong. The digest and leaf are
     always recomputed from the bundle's own bytes; ``signature_known`` may only spare
-    the signature recovery for a (leaf, digest, signature, producer) already verified.
+    the signature recovery for a (leaf, digest, signature, signer) already verified.
+
+    A bundle with ``"signer": {"kind": "custodial", "custodian", "producer"}`` was signed
+    by the node for the producer: its signature must recover to the custodian, and
+    ``custodian_known(producer, custodian)`` must vouch for that custodian (by default
+    nobody is vouched for: ``bad_signature``). Without a ``signer`` section the
+    signature must be the producer's, exactly as before custodial keys.
     """
     acc = _Acc()
     try:
@@ -141,6 +181,7 @@ def check_bundle_offline(
         epoch = bundle.get("epoch")
         if not isinstance(event, dict):
             raise TypeError("event must be a JSON object")
+        signed_by, custodian = _signer_section(bundle, producer)
     except (KeyError, TypeError, ValueError) as exc:
         detail = f"missing field {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
         return OfflineCheck(reasons=(Reason.MALFORMED,), details=(detail,))
@@ -160,12 +201,19 @@ def check_bundle_offline(
     leaf = record_leaf(key, digest)
     if leaf != claimed_leaf:
         acc.fail(Reason.LEAF_MISMATCH, "leaf is not the hash of (lot key, digest)")
+    signer = producer if custodian is None else custodian
     try:
         if not (
             leaf == claimed_leaf
-            and signature_known(chain_id, registry, leaf, digest, signature, producer)
+            and signature_known(chain_id, registry, leaf, digest, signature, signer)
         ):
-            verify_record_signature(chain_id, registry, key, digest, signature, producer)
+            verify_record_signature(chain_id, registry, key, digest, signature, signer)
+        if custodian is not None and not custodian_known(producer, custodian):
+            acc.fail(
+                Reason.BAD_SIGNATURE,
+                f"custodian {custodian} is not vouched for as a key the node holds for "
+                f"producer {producer} (the node's signed custodians statement must list it)",
+            )
     except SignatureError as exc:
         acc.fail(Reason.BAD_SIGNATURE, str(exc))
     except RecordError as exc:
@@ -191,6 +239,8 @@ def check_bundle_offline(
         producer=producer,
         reasons=tuple(acc.reasons),
         details=tuple(acc.details),
+        signed_by=signed_by,
+        custodian=custodian,
     )
 
 
@@ -271,11 +321,13 @@ def check_lot_multiproof(
 
 __all__ = [
     "BUNDLE_VERSION",
+    "CustodianKnown",
     "ProofChecker",
     "SignatureKnown",
     "OfflineCheck",
     "Reason",
     "RootFacts",
+    "SignedBy",
     "Status",
     "chain_findings",
     "check_bundle_offline",

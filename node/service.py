@@ -40,6 +40,7 @@ from vntrace.node.services import (
     Verdict,
     VerificationService,
 )
+from vntrace.node.services.custodial import CustodialService
 from vntrace.node.services.epcis import EpcisService
 from vntrace.node.services.epcis_subscriptions import EpcisSubscriptionService
 from vntrace.node.services.wiring import eudr_rules, open_chain, open_vault, secret
@@ -92,7 +93,11 @@ class TraceNode:
         self.eudr = EudrService(
             self.proofs.provenance, self.proofs.bundle, profile, eudr_rules(settings)
         )
-        self.epcis = EpcisService(ctx, self.intake, self.producers, self.confidential)
+        # Keys the node holds for producers whose systems cannot sign (docs/epcis.md §6).
+        self.custodial = CustodialService(ctx)
+        self.epcis = EpcisService(
+            ctx, self.intake, self.producers, self.confidential, custodial=self.custodial
+        )
         # Named queries and webhook subscriptions: delivered by their own thread.
         self.epcis_subscriptions = EpcisSubscriptionService.for_node(ctx, self.epcis)
         # The witnessed log of anchored epochs: folded in after every anchoring, its

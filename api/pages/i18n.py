@@ -82,6 +82,12 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "All {count} records are unchanged, signed by the registered producer "
         "and anchored on the blockchain.",
     },
+    "verdict.verified.text.custodial": {
+        "vi": "Cả {count} bản ghi đều nguyên vẹn, được nhà sản xuất đã đăng ký hoặc nút "
+        "ký thay nhà sản xuất ký số, và được neo trên blockchain.",
+        "en": "All {count} records are unchanged, signed by the registered producer or by "
+        "the node for the producer, and anchored on the blockchain.",
+    },
     "verdict.anchor": {
         "vi": "Neo lần cuối ở khối {block}, lúc {time}.",
         "en": "Last anchored in block {block} on {time}.",
@@ -168,6 +174,26 @@ TEXTS: dict[str, dict[Lang, str]] = {
     "timeline.where": {"vi": "Ở đâu", "en": "Where"},
     "timeline.what": {"vi": "Chi tiết", "en": "What"},
     "timeline.signed_by": {"vi": "Ký bởi", "en": "Signed by"},
+    # who signed a record (docs/epcis.md §6): the producer's key, or the node's for it
+    "signer.producer": {
+        "vi": "Nhà sản xuất, bằng khóa riêng",
+        "en": "The producer, with its own key",
+    },
+    "signer.custodial": {
+        "vi": "Nút ký thay nhà sản xuất",
+        "en": "Signed by the node for the producer",
+    },
+    "signer.custodial.detail": {
+        "vi": "Nút ký thay nhà sản xuất (khóa {custodian} nút giữ cho nhà sản xuất)",
+        "en": "Signed by the node for the producer (key {custodian}, held by the node)",
+    },
+    "verdict.custodial": {
+        "vi": "{custodial} trên {count} bản ghi do nút ký thay nhà sản xuất (hệ thống của "
+        "nhà sản xuất gửi dữ liệu EPCIS không có chữ ký), không phải bằng khóa riêng "
+        "của nhà sản xuất.",
+        "en": "{custodial} of {count} records were signed by the node for the producer "
+        "(the producer's system sent plain EPCIS data), not with the producer's own key.",
+    },
     "timeline.plot_link": {"vi": "xem bản đồ vùng trồng", "en": "see the plot map"},
     "timeline.recall": {"vi": "Thu hồi (do nút ghi nhận)", "en": "Recall (recorded by the node)"},
     "stages.heading": {"vi": "Các công đoạn", "en": "Stages of the journey"},

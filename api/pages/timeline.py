@@ -63,6 +63,20 @@ class EventView:
     what: tuple[Row, ...] = ()
     tech: tuple[TechRow, ...] = ()
     bundle: str | None = None  # the record's proof bundle (JSON), one click away
+    signer: str | None = None
+    """Set when the node signed the record for the producer (a plain EPCIS client's
+    capture): "signed by the node for the producer" is not "signed by the producer"."""
+
+
+def custodian_of(record: dict[str, Any], verdict: Verdict | None) -> str | None:
+    """The custodian address of a record the node signed for its producer, else None.
+    The verdict decides when there is one (it checked the signature); the record's own
+    ``signer`` section otherwise."""
+    section = record.get("signer")
+    custodian = section.get("custodian") if isinstance(section, dict) else None
+    if verdict is not None and verdict.signed_by is not None:
+        return (custodian or "?") if verdict.signed_by == "custodial" else None
+    return custodian if isinstance(custodian, str) else None
 
 
 def _record_badge(verdict: Verdict | None, anchor: dict[str, Any] | None, t: Texts) -> str:
@@ -121,11 +135,18 @@ def _tech_rows(
     t: Texts,
 ) -> tuple[TechRow, ...]:
     event = record["event"]
+    custodian = custodian_of(record, verdict)
+    signer = (
+        t("signer.producer")
+        if custodian is None
+        else t("signer.custodial.detail", custodian=custodian)
+    )
     rows = [
         TechRow(t("tech.record_id"), (record["recordId"],)),
         TechRow(t("tech.digest"), (record["digest"],)),
         TechRow(t("tech.salt"), (record["salt"],)),
         TechRow(t("tech.signature"), (record["signature"],)),
+        TechRow(t("timeline.signed_by"), (signer,)),
     ]
     received = format_time(record.get("receivedAt"), t.lang)
     if received:
@@ -239,6 +260,7 @@ def event_view(
         what=what,
         tech=_tech_rows(record, verdict, epoch, t),
         bundle=f"/v1/records/{record['recordId']}/bundle",
+        signer=t("signer.custodial") if custodian_of(record, verdict) else None,
     )
 
 

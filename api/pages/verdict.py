@@ -32,6 +32,19 @@ class VerdictView:
     reasons: tuple[str, ...] = ()
     recall_reason: str | None = None
     recall_time: TimeText | None = None
+    signer_text: str | None = None
+    """How many records the node signed for the producer (None: the producer signed all)."""
+
+
+def custodial_count(provenance: dict[str, Any], verdicts: Sequence[Verdict] | None) -> int:
+    """How many of the lot's records were signed by the node for the producer: what the
+    verdicts found, or what the records say when there are none."""
+    if verdicts is not None:
+        return sum(v.signed_by == "custodial" for v in verdicts)
+    return sum(
+        isinstance(r.get("signer"), dict) and r["signer"].get("kind") == "custodial"
+        for r in provenance["records"]
+    )
 
 
 def lot_status(verdicts: Sequence[Verdict] | None, recalled: bool, count: int) -> str:
@@ -73,7 +86,13 @@ def verdict_view(
             block=format_number(anchor["blockNumber"], t.lang),
             time=when.text if when else "?",
         )
-    common = {"recall_reason": recall_reason, "recall_time": recall_time}
+    custodial = custodial_count(provenance, verdicts)
+    signer_text = t("verdict.custodial", custodial=custodial, count=count) if custodial else None
+    common = {
+        "recall_reason": recall_reason,
+        "recall_time": recall_time,
+        "signer_text": signer_text,
+    }
     if status == "failed":
         assert verdicts is not None
         failed = [v for v in verdicts if v.status == "failed"]
@@ -93,7 +112,12 @@ def verdict_view(
             status, t("verdict.recalled.title"), t("verdict.recalled.text", time=when), **common
         )
     if status == "unavailable":
-        return VerdictView(status, t("verdict.unavailable.title"), t("verdict.unavailable.text"))
+        return VerdictView(
+            status,
+            t("verdict.unavailable.title"),
+            t("verdict.unavailable.text"),
+            signer_text=signer_text,
+        )
     if status == "pending":
         if count == 0:
             return VerdictView(status, t("verdict.pending.title"), t("verdict.empty.text"))
@@ -103,10 +127,12 @@ def verdict_view(
             t("verdict.pending.title"),
             t("verdict.pending.text", pending=waiting, count=count),
             anchor_text,
+            signer_text=signer_text,
         )
     return VerdictView(
         status,
         t("verdict.verified.title"),
-        t("verdict.verified.text", count=count),
+        t("verdict.verified.text.custodial" if custodial else "verdict.verified.text", count=count),
         anchor_text,
+        signer_text=signer_text,
     )

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from . import (
     auditors,
     checkpoints,
+    custodial,
     digital_link,
     epcis,
     epcis_queries,
@@ -28,6 +29,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     info.router,
     info.well_known,
     producers.router,
+    custodial.router,
     auditors.router,
     lots.router,
     events.router,

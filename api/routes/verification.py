@@ -25,6 +25,7 @@ def _result(index: int, source: str, verdict: Verdict, fallback_id: str | None) 
             "reasons": list(verdict.reasons),
             "details": list(verdict.details),
             "anchor": verdict.anchor or None,
+            "signedBy": verdict.signed_by,
         }
     )
 

@@ -42,6 +42,11 @@ class VerifyResult(ApiModel):
     )
     details: list[str]
     anchor: Anchor | None
+    signed_by: Literal["producer", "custodial"] | None = Field(
+        default=None,
+        description="Who signed: producer (its own key) or custodial (the node, with a key "
+        "it holds for the producer: a plain EPCIS client's capture). Null if unreadable.",
+    )
 
 
 class VerifySummary(ApiModel):

@@ -1,7 +1,9 @@
 """EPCIS 2.0 capture and query (the REST bindings' ``/capture`` and ``/events``).
 
 Capture takes an ``EPCISDocument`` whose events the vntrace SDK signed (each carries
-the ``vnt:signature`` envelope, docs/epcis.md §6). The document is checked whole
+the ``vnt:signature`` envelope, docs/epcis.md §6) and, from a producer with a custodial
+key, unsigned events of a plain EPCIS client, which the node signs for the producer
+(:mod:`.custodial`; a document may mix both). The document is checked whole
 before anything is written: size before parsing, GS1's JSON Schema, CBV 2.0
 vocabulary, the profile's rules with private fields committed, each event's signature
 recovering to the calling producer, each lot the caller's. Only then are the records
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vntrace.node.epcis.collections import next_token, page_params
+from vntrace.node.epcis.custodial import prepare_unsigned_event
 from vntrace.node.epcis.errors import DocumentTooLargeError, DocumentValidationError, EpcisError
 from vntrace.node.epcis.hashid import event_hash_id, namespaces_of
 from vntrace.node.epcis.index import (
@@ -43,13 +46,21 @@ from vntrace.node.errors import (
     NodeError,
     NotFoundError,
 )
-from vntrace.node.records import RecordError, canonicalize, lot_key
+from vntrace.node.records import (
+    RecordError,
+    SignedRecord,
+    canonicalize,
+    digest_canonical,
+    lot_key,
+    record_leaf,
+)
 from vntrace.node.records.canonical import parse_json
 from vntrace.node.records.signing import to_checksum_address
 from vntrace.node.store.clock import to_ms, utc_now
 from vntrace.node.store.types import ProducerRow
 
 from .context import NodeContext, hex0x
+from .custodial import CustodialService, CustodialSigner, how_to_get_one
 from .disclosures import DisclosureService
 from .intake import CheckedRecord, IntakeService
 from .models import Acknowledgement
@@ -121,11 +132,14 @@ class EpcisService:
         disclosures: DisclosureService,
         *,
         max_document_bytes: int = MAX_DOCUMENT_BYTES,
+        custodial: CustodialService | None = None,
     ) -> None:
         self._ctx = ctx
         self._intake = intake
         self._producers = producers
         self._disclosures = disclosures
+        self._custodial = custodial
+        """Signs the unsigned events of producers that asked for a custodial key."""
         self.max_document_bytes = max_document_bytes
         self.store = EpcisStore(ctx.store.engine)
 
@@ -183,6 +197,15 @@ class EpcisService:
                 0,
             )
         total = len(raw_events)
+        context = doc.get("@context")
+        # Events without an envelope (a plain EPCIS client) are signed by the node with
+        # the producer's custodial key, if it asked for one (docs/epcis.md §6).
+        signer = None
+        if self._custodial is not None and any(
+            isinstance(e, dict) and SIGNATURE_FIELD not in e for e in raw_events
+        ):
+            signer = self._custodial.signer(producer)
+        custodial: dict[int, bytes] = {}  # event index -> its derived salt
         # The envelope is not event data: take it off before the schema and profile see it.
         errors: list[dict[str, Any]] = []
         envelopes: list[Any] = []
@@ -201,6 +224,15 @@ class EpcisService:
                     errors.append(_problem(i, event.get("eventID"), "signature", str(exc)))
                     event = {k: v for k, v in event.items() if k != SIGNATURE_FIELD}
                     envelope = False
+                if envelope is None and signer is not None:
+                    # Private fields committed, eventID set, salt derived: as the SDK does.
+                    prepared, disclosed, salt = prepare_unsigned_event(
+                        ctx.profile, event, context, signer.derive
+                    )
+                    if salt is not None:
+                        event = _in_document(prepared, context)
+                        custodial[i] = salt
+                        opened[-1] = disclosed or None
             stripped.append(event)
             envelopes.append(envelope)
         plain = {**doc, "epcisBody": {**body, "eventList": stripped}}
@@ -214,14 +246,19 @@ class EpcisService:
             captured = []
             errors += exc.to_dicts()
         for i, envelope in enumerate(envelopes):
-            if envelope is None:
+            if envelope is None and i not in custodial:
+                how = (
+                    "the node could not prepare it for signing (not canonical JSON)"
+                    if signer is not None
+                    else "sign the events with the vntrace SDK, or let the node sign them "
+                    f"for you (custodial signing): {how_to_get_one(producer)}"
+                )
                 errors.append(
                     _problem(
                         i,
                         stripped[i].get("eventID") if isinstance(stripped[i], dict) else None,
                         "signature",
-                        f"no {SIGNATURE_FIELD} envelope: sign the events with the vntrace SDK "
-                        "(custodial signing for plain EPCIS clients is not available yet)",
+                        f"no {SIGNATURE_FIELD} envelope: {how}",
                     )
                 )
         if errors:
@@ -229,12 +266,15 @@ class EpcisService:
 
         address = to_checksum_address(producer.address)
         chain_id, registry = ctx.chain.chain_id, ctx.chain.registry_address
-        context = doc.get("@context")
         checked = []
         for c in captured:
             envelope = envelopes[c.index]
             signed = with_context(c.event, context)
-            if envelope.producer.lower() != address.lower():
+            if c.index in custodial:
+                pass  # the node signs it below, once its eventID is checked
+            elif envelope is None:
+                continue  # refused above (no custodial key)
+            elif envelope.producer.lower() != address.lower():
                 errors.append(
                     _problem(
                         c.index,
@@ -244,7 +284,7 @@ class EpcisService:
                     )
                 )
                 continue
-            if envelope.chain_id != chain_id:
+            elif envelope.chain_id != chain_id:
                 errors.append(
                     _problem(
                         c.index,
@@ -266,20 +306,24 @@ class EpcisService:
                 )
                 continue
             try:
-                # The profile checks ran on the whole document above (schema, vocabulary,
-                # profile with private fields committed; the lot is the event's own), so
-                # only the cryptography is left: it halves the cost of a capture.
-                rec = verify_epcis_record(
-                    None,
-                    gtin=c.gtin,
-                    lot=c.lot,
-                    event=signed,
-                    salt=envelope.salt,
-                    producer=address,
-                    signature=envelope.signature,
-                    chain_id=chain_id,
-                    registry=registry,
-                )
+                if c.index in custodial:
+                    assert signer is not None
+                    rec = _custodial_record(c, signed, custodial[c.index], signer, ctx)
+                else:
+                    # The profile checks ran on the whole document above (schema,
+                    # vocabulary, profile with private fields committed; the lot is the
+                    # event's own), so only the cryptography is left: it halves the cost.
+                    rec = verify_epcis_record(
+                        None,
+                        gtin=c.gtin,
+                        lot=c.lot,
+                        event=signed,
+                        salt=envelope.salt,
+                        producer=address,
+                        signature=envelope.signature,
+                        chain_id=chain_id,
+                        registry=registry,
+                    )
             except RecordError as exc:
                 errors.append(_problem(c.index, c.event_id, "signature", str(exc)))
                 continue
@@ -330,6 +374,7 @@ class EpcisService:
                     event_json=rec.canonical or canonicalize(signed),
                     signature=rec.signature,
                     sealed_disclosures=sealed,
+                    custodian=signer.address if signer and c.index in custodial else None,
                 )
                 for c, signed, rec, sealed, _ in checked
             ],
@@ -430,6 +475,39 @@ class EpcisService:
                     continue
             self.store.index(entries)
             done += len(entries)
+
+
+def _in_document(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A standalone event as it sits in a document with ``context`` (``@context`` off
+    where it is the document's, as the document's other events are)."""
+    if event.get("@context") == context:
+        return {k: v for k, v in event.items() if k != "@context"}
+    return event
+
+
+def _custodial_record(
+    c: Any, signed: dict[str, Any], salt: bytes, signer: CustodialSigner, ctx: NodeContext
+) -> SignedRecord:
+    """The record of an unsigned event, signed by the node with the producer's
+    custodial key: the same digest, leaf and EIP-712 signature a producer makes."""
+    canonical = canonicalize(signed)
+    digest = digest_canonical(salt, canonical)
+    key = lot_key(c.gtin, c.lot)
+    chain = ctx.chain
+    return SignedRecord(
+        gtin=c.gtin,
+        lot=c.lot,
+        lot_key=key,
+        event=signed,
+        salt=salt,
+        digest=digest,
+        leaf=record_leaf(key, digest),
+        producer=signer.custodian,
+        signature=signer.sign(chain.chain_id, chain.registry_address, key, digest),
+        chain_id=chain.chain_id,
+        registry=chain.registry_address,
+        canonical=canonical,
+    )
 
 
 def _event_of(row: EventRow) -> dict[str, Any]:

@@ -47,6 +47,8 @@ class CheckedRecord:
     event_json: bytes
     signature: bytes
     sealed_disclosures: bytes | None = None
+    custodian: bytes | None = None
+    """The custodial key that signed it for the producer (``None``: the producer did)."""
 
 
 class IntakeService:
@@ -138,6 +140,7 @@ class IntakeService:
                 sealed_disclosures=c.sealed_disclosures,
                 disclosures_key_id=key_id if c.sealed_disclosures else None,
                 received_at=received_at,
+                custodian=c.custodian,
             )
             for c in checked
         ]

@@ -41,6 +41,9 @@ class Verdict:
     details: tuple[str, ...] = ()
     record_id: str | None = None
     anchor: dict[str, Any] | None = None
+    signed_by: str | None = None
+    """``producer`` (its own key) or ``custodial`` (the node, with a key it holds for the
+    producer: docs/epcis.md §6); ``None`` when the record could not be read."""
 
     @property
     def ok(self) -> bool:

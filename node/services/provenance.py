@@ -33,6 +33,12 @@ def record_key(record_id: str) -> bytes:
         raise NotFoundError(f"no record {record_id}") from None
 
 
+def signer_section(producer: str, custodian: bytes) -> dict[str, str]:
+    """A custodial record's ``signer``: the node signed it for the producer with the
+    custodial key ``custodian`` (records without it are the producer's own)."""
+    return {"kind": "custodial", "custodian": to_checksum_address(custodian), "producer": producer}
+
+
 @dataclass(frozen=True, slots=True)
 class LotReading:
     """A lot's provenance together with the stored rows it was made from.
@@ -125,6 +131,8 @@ class ProvenanceService:
             "root": None,
             "anchor": None,
         }
+        if row.custodian is not None:  # signed by the node for the producer (docs/epcis.md §6)
+            out["signer"] = signer_section(out["producer"], row.custodian)
         if proof is not None:
             epoch = proof.epoch
             out.update(
@@ -186,13 +194,14 @@ class ProvenanceService:
             section = self.log_section(number) if self.log_section else None
             if section is not None:
                 proofs[-1]["log"] = section
+        producer_address = to_checksum_address(producer.address)
         provenance = {
             "gtin": gtin14,
             "lot": lot,
             "lotKey": hex0x(key),
             "digitalLink": digital_link_uri(ctx.settings.base_url, gtin14, lot),
             "producer": {
-                "address": to_checksum_address(producer.address),
+                "address": producer_address,
                 "name": producer.name,
             },
             "chainId": ctx.chain.chain_id,
@@ -211,6 +220,11 @@ class ProvenanceService:
                     "digest": hex0x(r.digest),
                     "signature": hex0x(r.signature),
                     "receivedAt": r.received_at.isoformat(),
+                    **(
+                        {"signer": signer_section(producer_address, r.custodian)}
+                        if r.custodian is not None
+                        else {}
+                    ),
                 }
                 for r in records
             ],

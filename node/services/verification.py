@@ -34,6 +34,7 @@ from vntrace.node.records import (
 from vntrace.node.store.errors import StoreError
 
 from .context import NodeContext, hex0x, memo_put
+from .custodial import registered_custodians
 from .models import Verdict
 from .provenance import LotReading, ProvenanceService
 
@@ -68,9 +69,10 @@ class VerificationService:
             return verifier.verify(leaf, proof)
 
         known = self._known_signatures(items)
+        custodians = self._known_custodians(items)
         verdicts: list[Verdict] = []
         for item in items:
-            check = bundles.check_bundle_offline(item, prove, known)
+            check = bundles.check_bundle_offline(item, prove, known, custodians)
             reasons = list(check.reasons)
             details = list(check.details)
             anchor = item.get("anchor") if isinstance(item, dict) else None
@@ -79,6 +81,22 @@ class VerificationService:
             else:
                 verdicts.append(_verdict(reasons, details, check, anchor))
         return verdicts
+
+    def _known_custodians(self, items: Sequence[Any]) -> bundles.CustodianKnown:
+        """Which custodians the store holds for which producers, for these bundles'
+        custodial signer sections (one store read; none read when there are none)."""
+        pairs = []
+        for item in items:
+            section = item.get("signer") if isinstance(item, dict) else None
+            if isinstance(section, dict) and section.get("kind") == "custodial":
+                pairs.append((str(item.get("producer")), str(section.get("custodian"))))
+        if not pairs:
+            return lambda _producer, _custodian: False
+        try:
+            found = registered_custodians(self._ctx.store, pairs)
+        except StoreError as exc:  # not an optimisation: without it nothing custodial verifies
+            raise UnavailableError(f"the store could not be read: {exc}") from exc
+        return lambda producer, custodian: (producer.lower(), custodian.lower()) in found
 
     def _known_signatures(self, items: Sequence[Any]) -> bundles.SignatureKnown:
         """What intake already verified for these bundles' leaves (one store read)."""
@@ -97,7 +115,7 @@ class VerificationService:
         lookups = self._provenance.lookups
 
         def known(
-            cid: int, reg: str, leaf: bytes, digest: bytes, signature: Any, producer: str
+            cid: int, reg: str, leaf: bytes, digest: bytes, signature: Any, signer: str
         ) -> bool:
             row = stored.get(leaf)
             if row is None or cid != chain_id or reg.lower() != registry:
@@ -106,7 +124,11 @@ class VerificationService:
                 return False
             if signature.lower() != "0x" + row.signature.hex():
                 return False
-            return lookups.producer_address(row.producer_id).lower() == producer.lower()
+            # Who intake checked the signature against: the custodian of a custodial
+            # record, else the producer. A bundle claiming anyone else gets full checks.
+            if row.custodian is not None:
+                return "0x" + row.custodian.hex() == signer.lower()
+            return lookups.producer_address(row.producer_id).lower() == signer.lower()
 
         return known
 
@@ -150,6 +172,7 @@ class VerificationService:
                 raise UnavailableError(f"the chain could not be read: {exc}") from exc
         lookups = self._provenance.lookups
         keys: dict[bytes, bool] = {}  # lot key -> it is keccak of the lot's names
+        vouched = self._row_custodians(rows)
         for number, members in by_epoch.items():
             mp = reading.multiproofs[number]
             if not self._epoch_holds(rows, members, mp, keys):
@@ -159,12 +182,17 @@ class VerificationService:
             anchor = self._provenance.bundle_anchor(epoch)
             for i in members:
                 row = rows[i]
+                if row.custodian is not None and row.custodian not in vouched:
+                    slow.append(i)  # its bundle's checks say why (bad_signature)
+                    continue
                 check = bundles.OfflineCheck(
                     lot_key=row.lot_key,
                     leaf=row.leaf,
                     root=epoch.root,
                     epoch=number,
                     producer=lookups.producer_address(row.producer_id),
+                    signed_by="producer" if row.custodian is None else "custodial",
+                    custodian=hex0x(row.custodian),
                 )
                 verdicts[i] = self._chain_verdict(check, [], [], anchor)
         if slow:
@@ -174,6 +202,22 @@ class VerificationService:
             ):
                 verdicts[i] = verdict
         return [v for v in verdicts if v is not None]
+
+    def _row_custodians(self, rows: Sequence[Any]) -> set[bytes]:
+        """The custodians of these rows that are still keys of the rows' producers."""
+        lookups = self._provenance.lookups
+        pairs = {
+            (lookups.producer_address(r.producer_id), "0x" + r.custodian.hex())
+            for r in rows
+            if r.custodian is not None
+        }
+        if not pairs:
+            return set()
+        try:
+            found = registered_custodians(self._ctx.store, pairs)
+        except StoreError as exc:
+            raise UnavailableError(f"the store could not be read: {exc}") from exc
+        return {bytes.fromhex(c[2:]) for _, c in found}
 
     def _epoch_holds(
         self,
@@ -275,4 +319,4 @@ def _verdict(
     names = tuple(r.value for r in reasons)
     status = bundles.verdict_status(reasons)
     claimed = anchor if isinstance(anchor, dict) else None
-    return Verdict(status, names, tuple(details), hex0x(check.leaf), claimed)
+    return Verdict(status, names, tuple(details), hex0x(check.leaf), claimed, check.signed_by)

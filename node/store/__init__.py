@@ -20,6 +20,7 @@ from .proofs import TreeBuilder, default_build
 from .store import DB_FILENAME, Store
 from .types import (
     ApiKeyRow,
+    CustodialKeyRow,
     EpochRow,
     EpochStatus,
     IdempotencyRow,
@@ -42,6 +43,7 @@ __all__ = [
     "LATEST_VERSION",
     "ApiKeyRow",
     "ConflictError",
+    "CustodialKeyRow",
     "EpochRow",
     "EpochStatus",
     "IdempotencyRow",

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, func, select, update
 
 from . import rows
-from .base import StoreBase, check_bytes
+from .base import StoreBase, check_bytes, check_opt_bytes
 from .clock import from_ms, to_ms
 from .engine import insert_ignore
 from .errors import ConflictError, InvalidInputError, NotFoundError
@@ -149,6 +149,7 @@ class LotsMixin(StoreBase):
             "signature": check_bytes("signature", r.signature, 65),
             "received_at": to_ms(received),
             "status": RecordStatus.PENDING.value,
+            "custodian": check_opt_bytes("custodian", r.custodian, 20),
         }
 
     def get_sealed_disclosures(self, leaf: bytes) -> tuple[str, bytes] | None:

@@ -41,6 +41,7 @@ from . import (
     m0003_tlog,
     m0004_epcis,
     m0005_epcis_subscriptions,
+    m0006_custodial,
 )
 from .clock import Clock, to_ms, utc_now
 from .engine import RetryPolicy, run_transaction
@@ -78,6 +79,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         m0005_epcis_subscriptions.NAME,
         m0005_epcis_subscriptions.apply,
     ),
+    Migration(m0006_custodial.VERSION, m0006_custodial.NAME, m0006_custodial.apply),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

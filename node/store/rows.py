@@ -95,6 +95,7 @@ def record(r: Row) -> RecordRow:
         status=RecordStatus(r.status),
         epoch=r.epoch,
         leaf_index=r.leaf_index,
+        custodian=_ob(r.custodian),
     )
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "Id",
     "api_keys",
+    "custodial_keys",
     "epcis_captures",
     "epcis_deliveries",
     "epcis_epcs",
@@ -151,6 +152,8 @@ records = Table(
     Column("status", String(16), nullable=False),
     Column("epoch", BigInteger, ForeignKey("epochs.number")),
     Column("leaf_index", Integer),
+    # Migration 6: the custodian address that signed the record (NULL: the producer did).
+    Column("custodian", LargeBinary(20)),
     CheckConstraint("status IN ('pending', 'sealed', 'anchored')", name="status"),
     CheckConstraint(
         "(status = 'pending' AND epoch IS NULL AND leaf_index IS NULL)"
@@ -341,4 +344,17 @@ epcis_deliveries = Table(
     Column("delivered_at", Ms),
     CheckConstraint("state IN ('pending', 'delivered', 'failed')", name="state"),
     Index("ix_epcis_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
+)
+
+# Keys the node holds for producers whose systems cannot sign (migration 6, docs/epcis.md §6).
+custodial_keys = Table(
+    "custodial_keys",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("producer_id", Id, ForeignKey("producers.id"), nullable=False, index=True),
+    Column("address", LargeBinary(20), nullable=False, unique=True),
+    Column("sealed_key", LargeBinary, nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("created_at", Ms, nullable=False),
+    Column("revoked_at", Ms),
 )

@@ -15,6 +15,7 @@ from sqlalchemy.engine import URL
 
 from .base import FaultHook
 from .clock import Clock, utc_now
+from .custodial import CustodialMixin
 from .engine import RetryPolicy, create_store_engine
 from .epochs import EpochsMixin
 from .errors import InvalidInputError
@@ -32,7 +33,7 @@ TREE_CACHE_BYTES = 64 * 1024 * 1024
 """Default budget of the sealed-tree cache (a 100k-record epoch's tree is 6.4 MB)."""
 
 
-class Store(ProducersMixin, LotsMixin, EpochsMixin, StateMixin):
+class Store(ProducersMixin, LotsMixin, EpochsMixin, StateMixin, CustodialMixin):
     """Producers, API keys, lots, records, epochs, the outbox and small node state."""
 
     def __init__(

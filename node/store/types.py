@@ -12,6 +12,7 @@ from enum import StrEnum
 
 __all__ = [
     "ApiKeyRow",
+    "CustodialKeyRow",
     "EpochRow",
     "EpochStatus",
     "IdempotencyRow",
@@ -132,6 +133,8 @@ class NewRecord:
     sealed_disclosures: bytes | None = None
     """Private field values and salts, sealed by the vault (stored in the same commit)."""
     disclosures_key_id: str | None = None
+    custodian: bytes | None = None
+    """The custodial key's address that signed it; ``None``: the producer signed it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,22 @@ class RecordRow:
     epoch: int | None
     leaf_index: int | None
     """Position in the epoch's leaf order (not the node-array index)."""
+    custodian: bytes | None = None
+    """The custodial key's address that signed it; ``None``: the producer signed it."""
+
+
+@dataclass(frozen=True, slots=True)
+class CustodialKeyRow:
+    """A key the node holds for a producer (migration 6); ``sealed_key`` is the vault's
+    blob of the private key, opened only to sign."""
+
+    id: int
+    producer_id: int
+    address: bytes
+    sealed_key: bytes
+    key_id: str
+    created_at: datetime
+    revoked_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

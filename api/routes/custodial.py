@@ -1,0 +1,87 @@
+"""Custodial keys: the node signs for producers whose systems only speak EPCIS.
+
+``POST /v1/producers/{address}/custodial-key`` (the producer's own API key, or the
+administrator) makes the key once; ``GET /v1/producers/{address}/custodians`` (public)
+is the node's signed statement of the producer's custodians, what a verifier needs to
+accept a record signed by the node for the producer (docs/epcis.md §6).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Response
+
+from vntrace.node.services.custodial import CustodialService
+from vntrace.node.store.types import Role
+
+from ..body import JsonRoute
+from ..deps import NodeDep, PrincipalDep, ProducersDep
+from ..problems import Problem
+from ..schemas.custodial import CustodiansStatement
+
+router = APIRouter(prefix="/v1/producers", tags=["custodial keys"], route_class=JsonRoute)
+
+AddressPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="0x address")]
+
+
+def get_custodial(node: NodeDep) -> CustodialService:
+    return node.custodial
+
+
+CustodialDep = Annotated[CustodialService, Depends(get_custodial)]
+
+
+@router.post(
+    "/{address}/custodial-key",
+    status_code=201,
+    response_model=CustodiansStatement,
+    responses={
+        200: {"description": "The producer already has a custodial key: the statement."},
+        403: {"description": "Another producer's key, an auditor's, or a deactivated producer."},
+    },
+)
+def create_custodial_key(
+    address: AddressPath,
+    producers: ProducersDep,
+    custodial: CustodialDep,
+    principal: PrincipalDep,
+    response: Response,
+) -> CustodiansStatement:
+    """Give the producer a key the node signs its unsigned EPCIS captures with.
+
+    For systems that only speak EPCIS (no vntrace SDK, no Ethereum key): once the key
+    exists, `POST /epcis/capture` accepts events without `vnt:signature` from this
+    producer's API key, and the node signs them for the producer. Their bundles and
+    every verdict say `custodial` ("signed by the node for the producer"), never
+    `producer`. The private key stays sealed in the node's vault; the answer is the
+    node's signed statement of the producer's custodians (idempotent: 200 if it existed).
+    """
+    producer = producers.producer(address)
+    if principal.role is Role.PRODUCER:
+        if principal.producer is None or principal.producer.id != producer.id:
+            raise Problem(403, "a producer may ask for a custodial key for itself only")
+    elif principal.role is not Role.ADMIN:
+        raise Problem(403, "only the producer or the administrator may do this")
+    if not producer.active:
+        raise Problem(403, "this producer is deactivated")
+    _, created = custodial.create(producer)
+    if not created:
+        response.status_code = 200
+    response.headers["Location"] = f"/v1/producers/{address}/custodians"
+    return CustodiansStatement.model_validate(custodial.statement(producer))
+
+
+@router.get("/{address}/custodians", response_model=CustodiansStatement)
+def custodians(
+    address: AddressPath, producers: ProducersDep, custodial: CustodialDep
+) -> CustodiansStatement:
+    """The node's signed statement of the keys it signs with for this producer (public).
+
+    Check `signature` with the node's Ed25519 key (`/.well-known/vntrace-node`, and the
+    registry's anchorer metadata) before trusting `custodians`.
+    """
+    return CustodiansStatement.model_validate(custodial.statement(producers.producer(address)))
+
+
+__all__ = ["router"]
