@@ -4,9 +4,10 @@ The record digest covers ``JCS(event)``, so producer, node and any verifier (Pyt
 JavaScript) must reach the same bytes. Values with no single JSON meaning are refused
 up front with the path of the offending value, instead of being silently changed:
 
-- NaN and infinities (JSON has none); integers beyond ±(2^53 - 1), which a JavaScript or
-  any IEEE-754 reader would round; strings with lone surrogates (not UTF-8);
-  non-string object keys; Python types with no JSON form (bytes, Decimal, sets...).
+- NaN and infinities (JSON has none); integers beyond ±(2^53 - 1) that spell no double
+  (``2**53 + 1``), which a JavaScript or any IEEE-754 reader would round; strings with
+  lone surrogates (not UTF-8); non-string object keys; Python types with no JSON form
+  (bytes, Decimal, sets...).
 - When parsing JSON text: duplicate object keys (RFC 8259 leaves them undefined; the
   reader that keeps the first and the one that keeps the last disagree on what was
   signed), numbers that overflow a double (``1e400``) or underflow it to zero
@@ -14,8 +15,12 @@ up front with the path of the offending value, instead of being silently changed
   JSON reader (``333333333.33333329`` is ``333333333.3333333``, RFC 8785's own example);
   so does an integer beyond ±(2^53 - 1) in JSON *text* (JavaScript writes the double
   1e16 as ``10000000000000000``), where the node must read what a JavaScript signer read.
-  A Python ``int`` beyond that range, by contrast, is refused: it is exact by type and
-  canonicalising it would silently round it.
+  A Python ``int`` beyond that range, by contrast, is refused unless it spells a double
+  (equals one exactly, ``2**53``, or is one's JCS digits, ``123456789012345680000``): it
+  is exact by type and canonicalising it would silently round it. One that spells a
+  double canonicalises as that double, so the node's own output read back by any JSON
+  reader (Python's ``json`` gives an ``int`` for ``9007199254740992``, the JCS form of
+  the double 2^53) canonicalises to the same bytes.
 - Depth over :data:`MAX_DEPTH` and canonical size over :data:`MAX_BYTES`, to bound the
   work a single request can cause.
 
@@ -60,10 +65,10 @@ def _walk(value: Any, path: list[str | int], depth: int, max_depth: int) -> None
     elif value is None or isinstance(value, bool):
         pass
     elif isinstance(value, int):
-        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        if _exact_double(value) is None:
             raise CanonicalizationError(
-                "integer is outside ±(2^53 - 1): JSON readers round it to a double; "
-                "send it as a string",
+                "integer is outside ±(2^53 - 1) and is not the canonical spelling of a "
+                "double: JSON readers round it; send it as a string",
                 _fmt_path(path),
             )
     elif isinstance(value, float):
@@ -101,6 +106,26 @@ def _walk(value: Any, path: list[str | int], depth: int, max_depth: int) -> None
         )
 
 
+def _exact_double(value: int) -> int | float | None:
+    """``value`` itself when safe; beyond ±(2^53 - 1), the double it spells, else None.
+
+    An integer spells a double when it equals that double exactly (``2**53``) or is the
+    double's JCS form read as digits: ECMAScript prints the shortest round-trip digits
+    padded with zeros (the double nearest 123456789012345678901 is written
+    ``123456789012345680000``), and Python's ``json`` reads that text as an ``int``.
+    """
+    if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        return value
+    try:
+        double = float(value)
+    except OverflowError:
+        return None
+    if double == value:
+        return double
+    text = rfc8785.dumps(double)
+    return double if text.lstrip(b"-").isdigit() and int(text) == value else None
+
+
 def _check_str(value: str, path: list[str | int]) -> None:
     try:
         value.encode("utf-8")
@@ -134,9 +159,13 @@ def _emit(value: Any, out: list[str], depth: int, max_depth: int) -> None:
     elif isinstance(value, bool):
         out.append("true" if value else "false")
     elif isinstance(value, int):
-        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-            raise _Slow
-        out.append(int.__repr__(value))
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            out.append(int.__repr__(value))
+        else:
+            double = _exact_double(value)
+            if double is None:
+                raise _Slow
+            out.append(rfc8785.dumps(double).decode("ascii"))
     elif isinstance(value, float):
         magnitude = abs(value)
         if 1e-4 <= magnitude < 1e16:  # repr prints fixed notation here, as ECMAScript does

@@ -228,13 +228,16 @@ def test_the_zero_address_is_no_producer(node: Node) -> None:
 
 
 def test_odd_but_valid_events_are_stored_exactly_as_signed(node: Node) -> None:
-    """The accepting side, every run: odd Unicode, the largest safe integers, 30 levels."""
+    """The accepting side, every run: odd Unicode, the largest safe integers, 30 levels,
+    and doubles past 2^53 whose JCS form reads back as an int in Python (the fuzzer found
+    ``9007199254740992.0``: stored, but its bundle did not recanonicalise after json.loads)."""
     producer = _PRODUCERS.get("p") or _PRODUCERS.setdefault("p", node.producer("Fuzz"))
     lot = "H-" + secrets.token_hex(5).upper()
     event = {
         **SEASON[0],
         "note": "\u202eRTL\u200b \u0000 e\u0301 \U0001f600 \uffff \U0010ffff Đắk Lắk",
         "ext:deep": nested(30, [2**53 - 1, -(2**53 - 1), 5e-324, 1.7976931348623157e308, -0.0]),
+        "ext:wide": [9007199254740992.0, -1e20, 2**64, 1e21],
     }
     prepared = prepare_record(PROFILE, node.gtin, lot, event)
     signed = prepared.sign(producer.account, node.info["chainId"], node.info["registry"])

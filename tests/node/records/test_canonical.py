@@ -88,8 +88,9 @@ def test_no_unicode_normalisation() -> None:
     [
         ({"a": float("nan")}, "a", "no JSON form"),
         ({"a": [1, float("inf")]}, "a[1]", "no JSON form"),
-        ({"a": {"b": 2**53}}, "a.b", "outside"),
-        ({"a": -(2**53)}, "a", "outside"),
+        ({"a": {"b": 2**53 + 1}}, "a.b", "outside"),
+        ({"a": -(2**53) - 1}, "a", "outside"),
+        ({"a": 2**1024}, "a", "outside"),
         ({"a": "\ud800"}, "a", "lone surrogate"),
         ({"\udfff": 1}, "\udfff", "lone surrogate"),
         ({1: "x"}, "", "JSON keys are strings"),

@@ -61,6 +61,9 @@ def test_canonical_form_survives_a_json_roundtrip(value: Any) -> None:
     canonical = canonicalize(value)
     assert canonicalize(parse_json(json.dumps(value))) == canonical
     assert canonicalize(parse_json(canonical)) == canonical  # idempotent
+    # Any reader, not only the node's: Python's json reads the JCS form of a double past
+    # 2^53 (``9007199254740992``) as an int, and a verifier using it must reach these bytes.
+    assert canonicalize(json.loads(canonical)) == canonical
     assert parse_json(canonical) == value  # numerically equal (-0.0 == 0, 1.0 == 1)
 
 
@@ -132,14 +135,33 @@ def test_odd_unicode_is_canonical_or_refused_clearly(text: str) -> None:
 
 
 @SETTINGS
-@given(st.integers())
-def test_integers_beyond_the_safe_range_are_refused(n: int) -> None:
+@given(
+    st.integers()
+    | st.builds(lambda m, e: m * 2**e, st.integers(-(2**53), 2**53), st.integers(0, 980))
+)
+def test_integers_beyond_the_safe_range_are_refused_unless_a_double_holds_them(n: int) -> None:
     if abs(n) <= MAX_SAFE_INTEGER:
         assert canonicalize([n]) == f"[{n}]".encode()
+        return
+    try:
+        text = rfc8785.dumps(float(n))
+        spells = float(n) == n or (text.lstrip(b"-").isdigit() and int(text) == n)
+    except OverflowError:
+        spells = False
+    if spells:  # no rounding: the same bytes as the double, as every reader holds it
+        assert canonicalize([n]) == rfc8785.dumps([float(n)])
+        assert canonicalize(json.loads(canonicalize([n]))) == canonicalize([n])
     else:
         with pytest.raises(CanonicalizationError, match=r"2\^53") as info:
             canonicalize([n])
         assert info.value.path == "[0]"
+
+
+@pytest.mark.parametrize(
+    "n", [2**53, -(2**53), 2**60, 10**22, 2**1023, 123456789012345680000, -(10**20) * 7]
+)
+def test_integers_spelling_a_double_canonicalise_as_that_double(n: int) -> None:
+    assert canonicalize({"n": n}) == canonicalize({"n": float(n)})
 
 
 @SETTINGS
