@@ -46,12 +46,27 @@ def _bench(argv: list[str]) -> int:
     return suite.main(argv)
 
 
+def _workers(text: str) -> int:
+    """``--workers``: a count, or ``auto`` for one per usable core."""
+    if text == "auto":
+        from vntrace.node.config import usable_cores
+
+        return usable_cores()
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number or 'auto'") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return count
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     try:
         from vntrace.node.server import serve
     except ImportError as exc:
         return _needs_node_extra("serve", exc)
-    return serve(data_dir=args.data_dir, host=args.host, port=args.port)
+    return serve(data_dir=args.data_dir, host=args.host, port=args.port, workers=args.workers)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -75,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", type=Path, default=None, help="data folder")
     serve.add_argument("--host", default=None, help="address to listen on (VNTRACE_HOST)")
     serve.add_argument("--port", type=int, default=None, help="port (VNTRACE_PORT)")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        help="gateway processes, or 'auto': one per usable core (VNTRACE_WORKERS; default auto)",
+    )
     serve.set_defaults(func=_cmd_serve)
 
     demo = sub.add_parser("demo", help="seed a demo cooperative with anchored records")

@@ -7,12 +7,21 @@ come from a ``.env`` file in the working directory.
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 class Settings(BaseSettings):
@@ -51,6 +60,19 @@ class Settings(BaseSettings):
     )
     confirmations: int = Field(
         default=0, ge=0, description="Blocks to wait after an anchor's receipt (rpc chain)."
+    )
+    workers: int = Field(
+        default_factory=usable_cores,
+        ge=1,
+        le=64,
+        description="Gateway processes of vntrace serve, default one per usable core (one "
+        "node: one store, one anchorer; on the embedded chain the serving process holds "
+        "the chain for the workers). 1 serves from the process itself.",
+    )
+    chain_host: str | None = Field(
+        default=None,
+        description="Internal, set by vntrace serve --workers: the local URL of the process "
+        "holding the embedded chain (its token is in <data_dir>/chain/host-token).",
     )
 
     epoch_seconds: float = Field(

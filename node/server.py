@@ -53,13 +53,14 @@ def serve(
     *,
     host: str | None = None,
     port: int | None = None,
+    workers: int | None = None,
     out: Any = print,
 ) -> int:
     """Run the node and gateway in the foreground; returns the process exit code."""
     import uvicorn
 
     from vntrace.api import create_app
-    from vntrace.api.auth import check_admin_token_setting, ensure_admin_token
+    from vntrace.api.auth import check_admin_token_setting
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -71,30 +72,22 @@ def serve(
         overrides["host"] = host
     if port is not None:
         overrides["port"] = port
+    if workers is not None:
+        overrides["workers"] = workers
     settings = Settings(**overrides)
     try:
         check_admin_token_setting(settings)
     except ValueError as exc:
         out(f"vntrace serve: {exc}")
         return 2
+    if settings.workers > 1:
+        from vntrace.node.workers import serve_workers
+
+        code = serve_workers(settings, overrides, banner=lambda node: _banner(node, settings, out))
+        out("stopped: the workers finished their requests; closing the store and the chain")
+        return code
     with TraceNode.open(settings) as node:
-        token_path = ensure_admin_token(node)
-        info = node.info()
-        url = f"http://{_url_host(settings.host)}:{settings.port}"
-        out(
-            f"vntrace node: profile {info['profile']}, chain {info['chain']} "
-            f"(id {info['chainId']}), registry {info['registry']}"
-        )
-        out(f"data folder:  {Path(settings.data_dir).resolve()}")
-        if token_path is not None:
-            out(f"admin token:  {token_path.resolve()} (keep it secret)")
-        else:
-            out("admin token:  from VNTRACE_ADMIN_TOKEN")
-        out(
-            f"anchoring:    every {settings.epoch_seconds:g}s or {settings.epoch_max_records} "
-            "records"
-        )
-        out(f"serving:      {url}   API docs: {url}/docs   Ctrl-C to stop")
+        _banner(node, settings, out)
         app = create_app(node=node, start_anchoring=True)
         config = uvicorn.Config(
             app,
@@ -113,6 +106,27 @@ def serve(
         if getattr(server, "started", True) is False:
             return 1
     return 0
+
+
+def _banner(node: TraceNode, settings: Settings, out: Any) -> None:
+    """Where to reach the node, where its data and admin token are (never the token)."""
+    from vntrace.api.auth import ensure_admin_token
+
+    token_path = ensure_admin_token(node)
+    info = node.info()
+    url = f"http://{_url_host(settings.host)}:{settings.port}"
+    out(
+        f"vntrace node: profile {info['profile']}, chain {info['chain']} "
+        f"(id {info['chainId']}), registry {info['registry']}"
+    )
+    out(f"data folder:  {Path(settings.data_dir).resolve()}")
+    if token_path is not None:
+        out(f"admin token:  {token_path.resolve()} (keep it secret)")
+    else:
+        out("admin token:  from VNTRACE_ADMIN_TOKEN")
+    out(f"anchoring:    every {settings.epoch_seconds:g}s or {settings.epoch_max_records} records")
+    processes = f"   ({settings.workers} worker processes)" if settings.workers > 1 else ""
+    out(f"serving:      {url}   API docs: {url}/docs   Ctrl-C to stop{processes}")
 
 
 def _url_host(host: str) -> str:

@@ -79,6 +79,7 @@ class E2EConfig:
     anchor_rate_bounds: tuple[float, float] = (40.0, 1000.0)
     poll_interval: float = 0.1
     epoch_seconds: float | None = None  # None: the node's default (2 s)
+    workers: int = 1  # vntrace serve --workers
 
     def scaled(self, factor: float) -> E2EConfig:
         """The same run with timed phases ``factor`` times as long (at least 1 s)."""
@@ -173,6 +174,8 @@ def _node_env(chain: str, cfg: E2EConfig, anvil: AnvilProcess | None) -> dict[st
     env: dict[str, str] = {}
     if cfg.epoch_seconds is not None:
         env["VNTRACE_EPOCH_SECONDS"] = str(cfg.epoch_seconds)
+    if cfg.workers > 1:
+        env["VNTRACE_WORKERS"] = str(cfg.workers)
     if chain == "anvil":
         assert anvil is not None
         env.update(

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from vntrace.node.config import usable_cores
+
 
 def cpu_model() -> str:
     """``model name`` from /proc/cpuinfo (Linux), else what ``platform`` knows."""
@@ -20,13 +22,6 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine() or "unknown"
-
-
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return os.cpu_count() or 1
 
 
 def node_version(node: str | None) -> str | None:

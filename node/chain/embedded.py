@@ -27,7 +27,7 @@ from typing import Any, Final
 
 import rlp
 from eth.db.schema import SchemaV1
-from eth.exceptions import HeaderNotFound, Revert
+from eth.exceptions import HeaderNotFound, PyEVMError, Revert
 from eth.vm.spoof import SpoofTransaction
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -41,6 +41,7 @@ from eth_tester.exceptions import BlockNotFound, TransactionFailed
 from eth_tester.exceptions import ValidationError as TesterValidationError
 from eth_utils import ValidationError as EthValidationError
 from eth_utils import keccak, to_canonical_address, to_checksum_address
+from rlp.exceptions import RLPException
 from web3 import Web3
 from web3.datastructures import NamedElementOnion
 from web3.providers.eth_tester import EthereumTesterProvider
@@ -365,6 +366,8 @@ class EmbeddedChain(ChainBackend):
                 raise RpcError(_SERVER_ERROR, str(exc)) from None
             except (ValueError, TypeError, KeyError, IndexError) as exc:
                 raise RpcError(_INVALID_PARAMS, f"invalid params for {method}: {exc}") from None
+            except (PyEVMError, RLPException) as exc:  # e.g. a raw transaction of no known type
+                raise RpcError(_SERVER_ERROR, f"{method}: {type(exc).__name__}: {exc}") from None
         if "error" in response:
             error = response["error"]
             raise RpcError(int(error.get("code", _SERVER_ERROR)), str(error.get("message", "")))

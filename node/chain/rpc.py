@@ -10,7 +10,7 @@ signed locally; the node never sees a key.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import requests
@@ -63,6 +63,7 @@ class RpcChain(ChainBackend):
         max_fee_per_gas_cap: int | None = None,
         logs_block_range: int = 5_000,
         anchorer_metadata: str = "vntrace node",
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         if artifact is None:
             from vntrace.contracts import load_artifact
@@ -84,6 +85,7 @@ class RpcChain(ChainBackend):
         self.url = url
         self.retry = retry or RetryPolicy()
         self._session: requests.Session | None = requests.Session()
+        self._session.headers.update(headers or {})  # e.g. a provider's or host's token
         self._provider = HTTPProvider(
             url,
             request_kwargs={"timeout": request_timeout},

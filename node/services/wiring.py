@@ -47,6 +47,10 @@ def _account(setting: str, key: Any) -> Any:
 def open_chain(settings: Settings) -> ChainBackend:
     """The chain backend the settings name: embedded (default) or a JSON-RPC node."""
     admin = _account("VNTRACE_ADMIN_KEY", settings.admin_key) if settings.admin_key else None
+    if settings.chain == "embedded" and settings.chain_host:
+        from vntrace.node.chain.hosted import HostedChain
+
+        return HostedChain(settings.data_dir, settings.chain_host, admin=admin)
     if settings.chain == "embedded":
         return open_backend("embedded", data_dir=settings.data_dir, admin=admin)
     if settings.operator_key is not None:

@@ -12,7 +12,7 @@ from .base import StoreBase, check_bytes, check_opt_bytes
 from .clock import from_ms, to_ms
 from .engine import insert_ignore
 from .errors import ConflictError, InvalidInputError, NotFoundError
-from .schema import disclosures, lots, records
+from .schema import disclosures, epochs, lots, records
 from .types import LotRow, NewRecord, RecordRow, RecordStatus
 
 __all__ = ["LotsMixin"]
@@ -195,6 +195,18 @@ class LotsMixin(StoreBase):
     def pending_count(self) -> int:
         stmt = select(func.count()).select_from(records).where(records.c.status == "pending")
         return self._read(lambda c: int(c.execute(stmt).scalar_one()), "count pending")
+
+    def anchored_totals(self) -> tuple[int, int]:
+        """``(epochs, records)`` anchored so far: the node's, whichever process anchored."""
+        stmt = select(func.count(), func.coalesce(func.sum(epochs.c.record_count), 0)).where(
+            epochs.c.status == "anchored"
+        )
+
+        def tx(conn: Connection) -> tuple[int, int]:
+            count, total = conn.execute(stmt).one()
+            return int(count), int(total)
+
+        return self._read(tx, "count anchored")
 
     def oldest_pending_received_at(self) -> datetime | None:
         """Intake time of the oldest pending record (drives time-based sealing)."""

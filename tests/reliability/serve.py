@@ -55,6 +55,8 @@ class ServeProcess:
     data_dir: Path
     env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
+    args: tuple[str, ...] = ()
+    """More ``vntrace serve`` options (``--workers 2``)."""
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
 
@@ -80,7 +82,11 @@ class ServeProcess:
             log.write(f"\n==== start {self.starts} ====\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
-                [*CLI, "serve", "--data-dir", str(self.data_dir), "--port", str(self.port)],
+                [
+                    *CLI,
+                    *("serve", "--data-dir", str(self.data_dir), "--port", str(self.port)),
+                    *self.args,
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=clean_env(**{**self.env, **extra_env}),

@@ -42,14 +42,25 @@ def open_rpc(url: str, **options: object) -> ChainBackend:
     )
 
 
-@pytest.fixture(params=["embedded", pytest.param("anvil", marks=pytest.mark.anvil)])
+@pytest.fixture(params=["embedded", "hosted", pytest.param("anvil", marks=pytest.mark.anvil)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ChainBackend]:
     """A fresh registry on each backend (anvil: one process per session, a new
-    registry per test)."""
+    registry per test; hosted: an embedded chain served by its ChainHost, as a worker
+    of ``vntrace serve --workers`` reaches it)."""
     if request.param == "embedded":
         from vntrace.node.chain import EmbeddedChain
 
         chain: ChainBackend = EmbeddedChain(tmp_path / "node", durable=False)
+    elif request.param == "hosted":
+        from vntrace.node.chain import EmbeddedChain
+        from vntrace.node.chain.host import ChainHost
+        from vntrace.node.chain.hosted import HostedChain
+
+        holder = EmbeddedChain(tmp_path / "node", durable=False)
+        host = ChainHost(holder, tmp_path / "node").start()
+        request.addfinalizer(holder.close)
+        request.addfinalizer(host.stop)
+        chain = HostedChain(tmp_path / "node", host.url)
     else:
         anvil: Anvil = request.getfixturevalue("anvil_server")
         chain = open_rpc(anvil.url)

@@ -1,0 +1,91 @@
+"""A worker's view of the embedded chain another process holds (``serve --workers``).
+
+The chain host (:mod:`.host`) answers the embedded chain's JSON-RPC; this backend is
+:class:`~.rpc.RpcChain` over it, with what makes it the *embedded* chain of this data
+folder: the operator and admin keys and the registry address are read from the chain
+folder (``keys.json``, ``registry.json``, written by the holder), the chain id is checked
+against ``chain.json``, and the public ``/rpc`` is answered by the holder
+(:meth:`handle_jsonrpc`), so a worker serves exactly what a single-process node serves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import requests
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from .errors import ConfigurationError
+from .host import token_path
+from .rpc import RpcChain
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(
+            f"{path}: {type(exc).__name__}: the process holding the chain has not set it up"
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"{path} is not a JSON object")
+    return data
+
+
+class HostedChain(RpcChain):
+    """The embedded chain of ``data_dir``, reached through its host at ``url``."""
+
+    kind = "embedded"
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str],
+        url: str,
+        *,
+        admin: LocalAccount | None = None,
+    ) -> None:
+        folder = Path(data_dir) / "chain"
+        keys = _read(folder / "keys.json")
+        registry = _read(folder / "registry.json")["address"]
+        chain_id = int(_read(folder / "chain.json")["chain_id"])
+        try:
+            token = token_path(data_dir).read_text(encoding="utf-8").strip()
+        except OSError:
+            raise ConfigurationError(
+                f"VNTRACE_CHAIN_HOST is set but {token_path(data_dir)} is missing: "
+                "is the process holding the chain running?"
+            ) from None
+        super().__init__(
+            url.rstrip("/") + "/internal",
+            Account.from_key(keys["operator"]),
+            registry,
+            admin=admin or Account.from_key(keys["admin"]),
+            confirmations=1,
+            expected_chain_id=chain_id,
+            receipt_timeout=30.0,
+            poll_interval=0.01,  # the holder mines every transaction at once
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        self.public_url = url.rstrip("/") + "/public"
+
+    def handle_jsonrpc(self, payload: Any) -> Any:
+        """The public ``/rpc`` answer, from the process holding the chain."""
+        if self._session is None:
+            return {"jsonrpc": "2.0", "id": None, "error": {"code": -32603, "message": "closed"}}
+        try:
+            response = self._session.post(self.public_url, json=payload, timeout=30)
+            response.raise_for_status()
+            return response.json()
+        except (requests.RequestException, ValueError) as exc:
+            return {
+                "jsonrpc": "2.0",
+                "id": payload.get("id") if isinstance(payload, dict) else None,
+                "error": {"code": -32603, "message": f"chain host: {type(exc).__name__}"},
+            }
+
+    def __repr__(self) -> str:
+        return f"HostedChain({self.url!r}, operator={self.operator_address})"
