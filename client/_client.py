@@ -66,9 +66,11 @@ class _Base:
         retries: int,
         settings: ClientSettings | None,
         witness_policy: WitnessPolicy | None = None,
+        custodians_ttl: float | None = None,
     ) -> None:
         s = (settings or ClientSettings()).with_overrides(
             witness_policy=witness_policy,
+            custodians_ttl=custodians_ttl,
             node_url=base_url,
             api_key=api_key,
             rpc_url=rpc_url,
@@ -112,7 +114,10 @@ class Client(_Base):
     ``rpc_url`` is the chain JSON-RPC used by the ``verify_*`` methods (default: the
     node's ``/rpc``); ``expected_registry``/``expected_chain_id`` pin the deployment
     you trust. ``transport`` swaps the HTTP transport (``httpx.MockTransport``, an ASGI
-    app through ``httpx.ASGITransport``...).
+    app through ``httpx.ASGITransport``...). ``custodians_ttl`` (seconds, default 60):
+    how long the node's verified custodians statement of a producer is reused for
+    records the node signed for it (docs/epcis.md §6); a key the node revokes stops
+    being accepted at most that long after; ``0`` fetches it for every verification.
     """
 
     def __init__(
@@ -129,6 +134,7 @@ class Client(_Base):
         transport: httpx.BaseTransport | None = None,
         rpc_transport: httpx.BaseTransport | None = None,
         settings: ClientSettings | None = None,
+        custodians_ttl: float | None = None,
     ) -> None:
         super().__init__(
             base_url,
@@ -140,6 +146,7 @@ class Client(_Base):
             retries=retries,
             settings=settings,
             witness_policy=witness_policy,
+            custodians_ttl=custodians_ttl,
         )
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -410,6 +417,7 @@ class AsyncClient(_Base):
         transport: httpx.AsyncBaseTransport | None = None,
         rpc_transport: httpx.AsyncBaseTransport | None = None,
         settings: ClientSettings | None = None,
+        custodians_ttl: float | None = None,
     ) -> None:
         super().__init__(
             base_url,
@@ -421,6 +429,7 @@ class AsyncClient(_Base):
             retries=retries,
             settings=settings,
             witness_policy=witness_policy,
+            custodians_ttl=custodians_ttl,
         )
         self._http = httpx.AsyncClient(
             base_url=self.base_url,

@@ -3,11 +3,13 @@
 :class:`Needs` collects what jobs ask (roots, lots, producers, anchor receipts) and
 builds the calls; :class:`Snapshot` holds the decoded answers. :class:`Pins` is what
 the caller trusts (registry, chain id) from a source other than the gateway.
+:class:`CustodiansCache` keeps the node's verified custodians statements for a while.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +61,54 @@ class Pins:
                 )
             )
         return out
+
+
+CUSTODIANS_CACHE_SIZE = 1024
+"""Producers whose statements one client keeps at most (the oldest go first)."""
+
+
+@dataclass(slots=True)
+class CustodiansCache:
+    """The custodians each producer's statement vouched for, once its signature was
+    checked with the node's key, reused for ``ttl`` seconds (docs/epcis.md §6).
+
+    One per client, shared by :class:`Client` and :class:`AsyncClient` through their
+    plans, so verifying many records the node signed for one producer asks for its
+    statement once. Only what a verified statement *lists* is kept: a statement that is
+    missing or does not verify is fetched again next time, and so is one that does not
+    list a custodian a record names (a key made since). A custodian the node stops
+    listing (revoked) is still accepted until its entry is ``ttl`` seconds old, never
+    longer. The key is (producer, chain id, registry): a statement is about all three.
+    """
+
+    clock: Callable[[], float] = time.monotonic
+    entries: dict[tuple[str, int, str], tuple[float, frozenset[str]]] = field(default_factory=dict)
+
+    @staticmethod
+    def _key(producer: str, chain_id: int, registry: str) -> tuple[str, int, str]:
+        return producer.lower(), chain_id, registry.lower()
+
+    def get(
+        self, producer: str, chain_id: int, registry: str, named: Iterable[str], ttl: float
+    ) -> frozenset[str] | None:
+        """The cached custodians of ``producer``, or ``None`` (fetch the statement) when
+        there is no entry younger than ``ttl`` that lists every custodian in ``named``."""
+        entry = self.entries.get(self._key(producer, chain_id, registry))
+        if entry is None or self.clock() - entry[0] >= ttl:
+            return None
+        custodians = entry[1]
+        if any(c.lower() not in custodians for c in named):
+            return None
+        return custodians
+
+    def put(self, producer: str, chain_id: int, registry: str, custodians: frozenset[str]) -> None:
+        """Keep what a statement checked just now vouches for (lower-case addresses)."""
+        now = self.clock()
+        key = self._key(producer, chain_id, registry)
+        self.entries.pop(key, None)  # re-inserted last: the dict's order is the age
+        self.entries[key] = (now, custodians)
+        while len(self.entries) > CUSTODIANS_CACHE_SIZE:
+            del self.entries[next(iter(self.entries))]
 
 
 @dataclass(slots=True)
@@ -139,4 +189,4 @@ class Snapshot:
     receipts: dict[str, Any] = field(default_factory=dict)
 
 
-__all__ = ["Finding", "Needs", "Pins", "Snapshot"]
+__all__ = ["CUSTODIANS_CACHE_SIZE", "CustodiansCache", "Finding", "Needs", "Pins", "Snapshot"]

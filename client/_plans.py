@@ -12,7 +12,7 @@ perform those. Retries with backoff live in :meth:`Plans.send`, error mapping in
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -25,7 +25,7 @@ from vntrace.node.records import RecordError, parse_digital_link
 
 from . import _api
 from ._api import Call
-from ._facts import Pins
+from ._facts import CustodiansCache, Pins
 from ._runner import Gather, Plan, ReadChain, RpcTarget, Sleep
 from ._upload import plan_batches, upload_error
 from .audit import AuditPlan, AuditReport, NodeKey, identity_calls, resolve_node_key
@@ -86,10 +86,13 @@ def _lot_of(uri: str) -> tuple[str, str]:
         raise ValidationError(422, f"not a lot's GS1 Digital Link: {exc}") from None
 
 
-def _custodial(item: Any) -> bool:
-    """A bundle or provenance record the node signed for its producer."""
+def _custodian_of(item: Any) -> str | None:
+    """The custodian a bundle or provenance record says the node signed it with for its
+    producer, or ``None`` (the producer's own signature)."""
     signer = item.get("signer") if isinstance(item, dict) else None
-    return isinstance(signer, dict) and signer.get("kind") == "custodial"
+    if isinstance(signer, dict) and signer.get("kind") == "custodial":
+        return str(signer.get("custodian"))
+    return None
 
 
 def _checked(result: DisclosureResult, strict: bool) -> DisclosureResult:
@@ -104,11 +107,13 @@ def _checked(result: DisclosureResult, strict: bool) -> DisclosureResult:
 
 
 class Plans:
-    """The plans of one client: its configuration and its cached :class:`NodeInfo`."""
+    """The plans of one client: its configuration, its cached :class:`NodeInfo` and the
+    custodians statements it verified (:class:`~._facts.CustodiansCache`)."""
 
     def __init__(self, config: Config) -> None:
         self._config = config
         self.info_cache: NodeInfo | None = None
+        self.custodians = CustodiansCache()
 
     # -- one exchange --------------------------------------------------------------------
 
@@ -228,8 +233,9 @@ class Plans:
     ) -> Plan[VerificationResult]:
         info = yield from self.info()
         target = self.chain(info)
-        producers = {str(bundle.get("producer"))} if _custodial(bundle) else set()
-        pins = yield from self.custodial_pins(info, target, producers)
+        custodian = _custodian_of(bundle)
+        wanted = {} if custodian is None else {str(bundle.get("producer")): {custodian}}
+        pins = yield from self.custodial_pins(info, target, wanted)
         plan = bundles_plan([bundle], pins, [record_id], target)
         return (yield from plan)[0]
 
@@ -238,35 +244,56 @@ class Plans:
     ) -> Plan[VerificationResult]:
         info = yield from self.info()
         target = self.chain(info)
-        producers = set()
+        wanted: dict[str, set[str]] = {}
         records = provenance.get("records") if isinstance(provenance, dict) else None
-        if isinstance(records, list) and any(_custodial(r) for r in records):
+        named = {c for r in records if (c := _custodian_of(r))} if isinstance(records, list) else ()
+        if named:
             owner = provenance.get("producer")
-            producers.add(str(owner.get("address") if isinstance(owner, dict) else owner))
-        pins = yield from self.custodial_pins(info, target, producers)
+            wanted[str(owner.get("address") if isinstance(owner, dict) else owner)] = set(named)
+        pins = yield from self.custodial_pins(info, target, wanted)
         return (yield from provenance_plan(provenance, pins, gtin, lot, target))
 
-    def custodial_pins(self, info: NodeInfo, target: RpcTarget, producers: set[str]) -> Plan[Pins]:
-        """:meth:`pins`, plus, for records the node signed for these producers, the
-        custodians its signed statements vouch for, each statement checked with the
-        node's key (the one registered on chain when there is one, as for receipts).
-        A statement that is missing or does not verify vouches for nobody."""
+    def custodial_pins(
+        self, info: NodeInfo, target: RpcTarget, wanted: Mapping[str, set[str]]
+    ) -> Plan[Pins]:
+        """:meth:`pins`, plus, for records the node signed for the producers in
+        ``wanted`` (producer -> the custodians its records name), the custodians the
+        node's signed statements vouch for, each statement checked with the node's key
+        (the one registered on chain when there is one, as for receipts). A statement
+        that is missing or does not verify vouches for nobody.
+
+        Statements verified in the last ``settings.custodians_ttl`` seconds are reused
+        (:class:`~._facts.CustodiansCache`): neither the statement nor the node's key is
+        fetched again while every custodian asked for is in a fresh entry."""
         pins = self.pins(info)
-        if not producers:
+        if not wanted:
             return pins
         registry, chain_id = self.deployment(info)
-        key = yield from self.node_key(info, target)
-        ordered = sorted(producers)
-        statements = yield Gather(tuple(self.statement_or_none(p) for p in ordered))
+        ttl = self._config.settings.custodians_ttl
         found: dict[str, frozenset[str]] = {}
-        for producer, statement in zip(ordered, statements, strict=True):
+        missing: list[str] = []
+        for producer in sorted(wanted):
+            cached = self.custodians.get(producer, chain_id, registry, wanted[producer], ttl)
+            if cached is None:
+                missing.append(producer)
+            else:
+                found[producer.lower()] = cached
+        if not missing:
+            return replace(pins, custodians=found)
+        key = yield from self.node_key(info, target)
+        statements = yield Gather(tuple(self.statement_or_none(p) for p in missing))
+        for producer, statement in zip(missing, statements, strict=True):
             try:
-                found[producer.lower()] = verify_statement(
+                vouched = verify_statement(
                     statement, key.public_key, producer=producer, chain_id=chain_id,
                     registry=registry,
                 )  # fmt: skip
             except (StatementError, RecordError):
-                found[producer.lower()] = frozenset()
+                found[producer.lower()] = frozenset()  # not kept: asked again next time
+                continue
+            found[producer.lower()] = vouched
+            if ttl > 0:
+                self.custodians.put(producer, chain_id, registry, vouched)
         return replace(pins, custodians=found)
 
     def statement_or_none(self, producer: str) -> Plan[dict[str, Any] | None]:

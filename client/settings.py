@@ -11,6 +11,11 @@
 | ``VNTRACE_WITNESSES`` | witness cosigner vkeys you trust (comma or space separated) |
 | ``VNTRACE_MIN_WITNESSES`` | how many of them must have cosigned (default 1 with witnesses) |
 
+Not from the environment: ``custodians_ttl`` (seconds, default
+:data:`DEFAULT_CUSTODIANS_TTL`), how long a client keeps a node's verified custodians
+statement of a producer before fetching it again (docs/epcis.md §6); ``0`` fetches it on
+every verification.
+
 The node reads the same ``VNTRACE_RPC_URL`` and ``VNTRACE_REGISTRY_ADDRESS`` for the
 chain it anchors on: the meaning is the same, so one shell can drive both. The SDK's
 constructors never look at the environment themselves; only :meth:`ClientSettings.from_env`
@@ -27,6 +32,9 @@ from .errors import ConfigurationError
 from .witness import WitnessPolicy
 
 DEFAULT_NODE_URL = "http://127.0.0.1:8080"
+DEFAULT_CUSTODIANS_TTL = 60.0
+"""Seconds a verified custodians statement is reused: a revoked custodial key stops
+being accepted by a client at most this long after the node stops listing it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +48,21 @@ class ClientSettings:
     chain_id: int | None = None
     timeout: float = 30.0
     witness_policy: WitnessPolicy | None = None
+    custodians_ttl: float = DEFAULT_CUSTODIANS_TTL
+    """Seconds a verified custodians statement is reused (``0``: never)."""
+
+    def __post_init__(self) -> None:
+        if not self.custodians_ttl >= 0:  # also refuses NaN
+            raise ConfigurationError(
+                f"custodians_ttl must be 0 or more seconds, not {self.custodians_ttl!r}"
+            )
 
     def __repr__(self) -> str:  # never show the API key
         key = "set" if self.api_key else None
         return (
             f"ClientSettings(node_url={self.node_url!r}, api_key={key!r}, "
             f"rpc_url={self.rpc_url!r}, registry={self.registry!r}, chain_id={self.chain_id!r}, "
-            f"witness_policy={self.witness_policy!r})"
+            f"witness_policy={self.witness_policy!r}, custodians_ttl={self.custodians_ttl!r})"
         )
 
     @classmethod
@@ -97,4 +113,4 @@ def read_env(name: str, environ: Mapping[str, str] | None = None) -> str | None:
     return env.get(name)
 
 
-__all__ = ["DEFAULT_NODE_URL", "ClientSettings", "read_env"]
+__all__ = ["DEFAULT_CUSTODIANS_TTL", "DEFAULT_NODE_URL", "ClientSettings", "read_env"]

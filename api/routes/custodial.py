@@ -3,7 +3,9 @@
 ``POST /v1/producers/{address}/custodial-key`` (the producer's own API key, or the
 administrator) makes the key once; ``GET /v1/producers/{address}/custodians`` (public)
 is the node's signed statement of the producer's custodians, what a verifier needs to
-accept a record signed by the node for the producer (docs/epcis.md §6).
+accept a record signed by the node for the producer; ``DELETE
+/v1/producers/{address}/custodians/{custodian}`` (the administrator) revokes one
+(docs/epcis.md §6).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from vntrace.node.services.custodial import CustodialService
 from vntrace.node.store.types import Role
 
 from ..body import JsonRoute
-from ..deps import NodeDep, PrincipalDep, ProducersDep
+from ..deps import AdminDep, NodeDep, PrincipalDep, ProducersDep
 from ..problems import Problem
 from ..schemas.custodial import CustodiansStatement
 
@@ -82,6 +84,34 @@ def custodians(
     registry's anchorer metadata) before trusting `custodians`.
     """
     return CustodiansStatement.model_validate(custodial.statement(producers.producer(address)))
+
+
+@router.delete(
+    "/{address}/custodians/{custodian}",
+    response_model=CustodiansStatement,
+    responses={
+        403: {"description": "Not the administrator."},
+        404: {"description": "No such producer, or the key is not one of its custodial keys."},
+    },
+)
+def revoke_custodial_key(
+    address: AddressPath,
+    custodian: AddressPath,
+    producers: ProducersDep,
+    custodial: CustodialDep,
+    _admin: AdminDep,
+) -> CustodiansStatement:
+    """Revoke one of the producer's custodial keys (administrator; idempotent).
+
+    The node stops signing with it and stops listing it in the statement at once, so
+    every record it signed stops verifying (`bad_signature`): for a key that must no
+    longer be trusted (a leaked vault key, a compromised node), not for routine
+    rotation. The producer may then ask for a new key. The producer cannot revoke: a
+    revocation disowns the records already signed. Answers the new statement.
+    """
+    producer = producers.producer(address)
+    custodial.revoke(producer, custodian)
+    return CustodiansStatement.model_validate(custodial.statement(producer))
 
 
 __all__ = ["router"]

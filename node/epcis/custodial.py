@@ -11,7 +11,9 @@ was the hash ID of the event in clear becomes the committed event's, and a missi
 Salts are not random here but derived with HMAC-SHA256 under a secret only the node
 has (``derive``, keyed by the custodial key): unpredictable to anyone else, as a salt
 must be, and the same for the same event, so a plain client that retries a capture gets
-its stored records back (``duplicate: true``) instead of a second copy.
+its stored records back (``duplicate: true``) instead of a second copy, also when the
+retry carries the eventIDs the node answered the first time (a hash ID is content, not
+part of what field salts are derived from).
 
 Pure: dicts in, dicts out. Anything malformed is left as it is for the capture's
 validation to name.
@@ -44,7 +46,7 @@ def prepare_unsigned_event(
     standalone = with_context(dict(event), context)
     try:
         ns = namespaces_of(standalone.get("@context"))
-        clear = canonicalize(standalone)
+        clear = canonicalize(_content(standalone))
     except (EpcisError, RecordError):
         return standalone, {}, None
     committed, disclosures = standalone, {}
@@ -73,6 +75,19 @@ def prepare_unsigned_event(
     except (EpcisError, TypeError, ValueError, KeyError):  # RecordError is a ValueError
         return committed, disclosures, None
     return committed, disclosures, salt
+
+
+def _content(event: dict[str, Any]) -> dict[str, Any]:
+    """The event without a CBV hash ID as its eventID, what field salts are derived from.
+
+    A hash ID only restates the event's content (capture refuses one that is not the
+    signed event's), so the same event sent without an eventID, with its own hash ID in
+    clear, or with the hash ID the node answered (the committed event's) gets the same
+    salts and therefore the same record: a retry is a duplicate, not a refusal."""
+    event_id = event.get("eventID")
+    if isinstance(event_id, str) and event_id.startswith("ni:///"):
+        return {k: v for k, v in event.items() if k != "eventID"}
+    return event
 
 
 __all__ = ["Derive", "prepare_unsigned_event"]

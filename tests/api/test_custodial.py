@@ -4,13 +4,18 @@ so (``signedBy: custodial``), never ``producer``."""
 
 from __future__ import annotations
 
+import copy
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from eth_account import Account
 
 from tests.support.epcis import gs1_example
 from vntrace.node.custodians import verify_statement
+from vntrace.node.demo import season_events
+from vntrace.node.epcis.hashid import document_hash_ids
+from vntrace.node.epcis.mapping import epcis_document, to_epcis
 from vntrace.node.identity import b64url_decode
 
 from .conftest import Gateway
@@ -169,3 +174,99 @@ def test_the_sdk_checks_the_custodian_with_the_nodes_statement(
         mine = sdk.verify_record(own["records"][0]["recordId"])
         assert (mine.status, mine.signed_by) == ("verified", "producer")
         assert "signed by the node" not in render(mine)
+
+
+def _season_document(gw: Gateway, lot: str) -> dict[str, Any]:
+    """The demo season as a plain EPCIS system sends it: private values (farmer, buyer,
+    price) in clear, no eventIDs, no signatures."""
+    events = [to_epcis(gw.node.profile, gw.gtin, lot, e) for e in season_events(datetime.now(UTC))]
+    return epcis_document(events, gw.node.profile)
+
+
+def test_a_retried_capture_is_a_duplicate_whatever_eventids_it_carries(
+    gw: Gateway, producer: Producer
+) -> None:
+    """Salts are derived, not drawn: the same events sent again, bare, with their own
+    hash IDs in clear, or with the hash IDs the node answered, are the same records."""
+    _key(gw, producer)
+    lot = new_lot()
+    doc = _season_document(gw, lot)
+    first = _capture(gw, producer, doc)
+    assert first.status_code == 202, first.text
+    ids = [a["recordId"] for a in first.json()["records"]]
+    assert not any(a["duplicate"] for a in first.json()["records"])
+    clear_ids = document_hash_ids(doc)
+    answered = first.json()["hashIDs"]
+    assert clear_ids != answered  # the private values were committed before hashing
+
+    def with_ids(event_ids: list[str]) -> dict[str, Any]:
+        again = copy.deepcopy(doc)
+        for event, event_id in zip(again["epcisBody"]["eventList"], event_ids, strict=True):
+            event["eventID"] = event_id
+        return again
+
+    for retry in (doc, with_ids(answered), with_ids(clear_ids)):
+        r = _capture(gw, producer, retry)
+        assert r.status_code == 202, r.text
+        assert [a["recordId"] for a in r.json()["records"]] == ids
+        assert all(a["duplicate"] for a in r.json()["records"])
+        assert r.json()["hashIDs"] == answered
+    provenance = gw.client.get(f"/v1/lots/{gw.gtin}/{lot}/provenance").json()
+    assert len(provenance["records"]) == len(ids)
+
+
+def test_a_producer_signature_never_passes_as_custodial(gw: Gateway, producer: Producer) -> None:
+    """The other way round: a record the producer signed, relabelled as signed by the
+    node with one of the producer's real custodial keys, does not verify."""
+    custodian = _key(gw, producer).json()["custodians"][0]
+    own = gw.lot_with_events(producer, new_lot(), 1)
+    gw.node.anchor_now()
+    bundle = gw.client.get(f"/v1/records/{own['records'][0]['recordId']}/bundle").json()
+    claimed = {
+        **bundle,
+        "signer": {"kind": "custodial", "custodian": custodian, "producer": producer.address},
+    }
+    (result,) = _verify(gw, bundles=[claimed])
+    assert (result["status"], result["signedBy"]) == ("failed", "custodial")
+    assert "bad_signature" in result["reasons"]
+    from vntrace.client import Client
+
+    with Client("http://testserver", transport=gw.client._transport) as sdk:
+        independent = sdk.verify_bundle(claimed)
+        assert independent.status == "failed" and "bad_signature" in independent.reasons
+        assert sdk.verify_bundle(bundle).signed_by == "producer"
+
+
+def test_the_administrator_revokes_a_key_and_its_records_stop_verifying(
+    gw: Gateway, producer: Producer
+) -> None:
+    """Rotation on a running node: revoke over HTTP (the administrator only), then ask
+    again; what the revoked key signed is no longer vouched for."""
+    first = _key(gw, producer).json()["custodians"][0]
+    r = _capture(gw, producer, _plain_document(gw, new_lot()))
+    assert r.status_code == 202, r.text
+    gw.node.anchor_now()
+    rid = r.json()["records"][0]["recordId"]
+    url = f"/v1/producers/{producer.address}/custodians/{first}"
+    assert_problem(gw.client.delete(url, headers=producer.headers), 403, "forbidden")
+    assert_problem(gw.client.delete(url), 401)
+    other = gw.producer("Not theirs")
+    theirs = _key(gw, other).json()["custodians"][0]
+    wrong = f"/v1/producers/{producer.address}/custodians/{theirs}"
+    assert_problem(gw.client.delete(wrong, headers=gw.admin), 404)
+    assert gw.client.get(f"/v1/producers/{other.address}/custodians").json()["custodians"] == [
+        theirs
+    ]
+    assert _verify(gw, recordIds=[rid])[0]["status"] == "verified"
+
+    revoked = gw.client.delete(url, headers=gw.admin)
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["custodians"] == []
+    assert gw.client.delete(url, headers=gw.admin).status_code == 200  # idempotent
+    (result,) = _verify(gw, recordIds=[rid])
+    assert result["status"] == "failed" and "bad_signature" in result["reasons"]
+    # Without an active key, unsigned events are refused again, until a new key is made.
+    body = assert_problem(_capture(gw, producer, _plain_document(gw, new_lot())), 400)
+    assert all("/custodial-key" in e["message"] for e in body["errors"])
+    again = _key(gw, producer)
+    assert again.status_code == 201 and again.json()["custodians"] != [first]

@@ -21,6 +21,7 @@ from eth_account.signers.local import LocalAccount
 from vntrace.node.bench.page import coop_lot_events
 from vntrace.node.config import Settings
 from vntrace.node.demo import season_events
+from vntrace.node.epcis.mapping import epcis_document, to_epcis
 from vntrace.node.records import prepare_record
 from vntrace.node.service import Submission, TraceNode
 
@@ -47,8 +48,17 @@ def _submit(
     return [a.record_id for a in node.submit(producer, gtin, lot, subs)]
 
 
+def _capture_plain(node: TraceNode, producer: Any, gtin: str, lot: str, events: list) -> None:
+    """The events as a plain EPCIS client sends them (no signatures, no eventIDs): the
+    node signs them with the producer's custodial key (docs/epcis.md §6)."""
+    node.custodial.create(producer)
+    doc = epcis_document([to_epcis(node.profile, gtin, lot, e) for e in events], node.profile)
+    node.epcis.capture(producer, json.dumps(doc, ensure_ascii=False).encode())
+
+
 def seed(data_dir: Path) -> Seeded:
-    """Verified, recalled, tampered, pending, hostile-text and large lots in ``data_dir``."""
+    """Verified, recalled, tampered, pending, hostile-text, large and custodial-signed lots
+    in ``data_dir``."""
     settings = Settings(data_dir=data_dir, rate_limit_per_second=0)
     now = datetime.now(UTC)
     events = season_events(now)
@@ -60,6 +70,7 @@ def seed(data_dir: Path) -> Seeded:
         "hostile": f"EA-{stamp}-XS",
         "pending": f"EA-{stamp}-PD",
         "coop": f"EA-{stamp}-CO",  # 995 harvest plots and 4 processing events (issue 19)
+        "custodial": f"EA-{stamp}-CU",  # captured as plain EPCIS, signed by the node
     }
     account = Account.create()
     with TraceNode.open(settings) as node:
@@ -70,6 +81,7 @@ def seed(data_dir: Path) -> Seeded:
         hostile = [dict(events[0], note=XSS, plotId="<b>P-1</b>"), events[2]]
         _submit(node, account, producer, gtin, lots["hostile"], hostile)
         _submit(node, account, producer, gtin, lots["coop"], coop_lot_events(now))
+        _capture_plain(node, producer, gtin, lots["custodial"], events)
         node.anchor_now()
         node.recall(None, gtin, lots["recalled"], RECALL_REASON)
         _submit(node, account, producer, gtin, lots["pending"], events[:3])

@@ -62,6 +62,27 @@ def assert_verdict_in_words(page: Any, status: str, lang: str) -> None:
     assert title in snapshot, snapshot
 
 
+SIGNED_FOR = {  # docs/epcis.md §6: said in words, the badge colour only sets it apart
+    "en": (
+        "Signed by the node for the producer",
+        "records were signed by the node for the producer",
+    ),
+    "vi": ("Nút ký thay nhà sản xuất", "bản ghi do nút ký thay nhà sản xuất"),
+}
+
+
+def assert_signer_in_words(page: Any, lang: str) -> None:
+    """A lot the node signed for its producer says so in text a screen reader reads: in
+    the verdict region, and on each record."""
+    badge, verdict = SIGNED_FOR[lang]
+    snapshot = page.locator("#verdict").aria_snapshot()
+    assert verdict in snapshot, snapshot
+    badges = page.locator(".event .badge--custodial")
+    assert badges.count() >= 1
+    assert {b.strip() for b in badges.all_inner_texts()} == {badge}
+    assert page.locator(".event").count() == badges.count()
+
+
 def audit_both_widths(page: Any, name: str, lang: str, status: str | None = None) -> None:
     """Audit at 320 px as loaded, then at 320 px and desktop width with every fold open.
 
@@ -89,6 +110,8 @@ def audit_both_widths(page: Any, name: str, lang: str, status: str | None = None
         ("recalled", "recalled", "vi"),
         ("tampered", "failed", "en"),
         ("tampered", "failed", "vi"),
+        ("custodial", "verified", "en"),
+        ("custodial", "verified", "vi"),
     ],
 )
 def test_small_lot_is_accessible(
@@ -98,6 +121,8 @@ def test_small_lot_is_accessible(
         browse, server.lot_url(state, f"?lang={lang}"), viewport=NARROW, **BY_LANG[lang]
     )
     audit_both_widths(page, f"{state}-{lang}", lang, status)
+    if state == "custodial":
+        assert_signer_in_words(page, lang)
     watch.assert_clean(server.url)
 
 

@@ -165,6 +165,10 @@ NOBODY: Who = lambda w: NO_KEY  # noqa: E731
 REVOKED: Who = lambda w: w.revoked  # noqa: E731
 RECALL_A = "/v1/lots/{w.node.gtin}/{w.a_lot}/recall"
 DISCLOSE_A = "/v1/records/{w.a_record}/disclosures"
+CUSTODIAL_KEY_A = "/v1/producers/{w.a.address}/custodial-key"
+CUSTODIANS_A = "/v1/producers/{w.a.address}/custodians"
+# revoking is checked before the key is looked up: any address will do
+REVOKE_CUSTODIAN_A = CUSTODIANS_A + "/{w.stranger.address}"
 
 
 def post(path: str, who: Who, body: Any = None) -> Attempt:
@@ -179,6 +183,14 @@ def post(path: str, who: Who, body: Any = None) -> Attempt:
 
 def get(path: str, who: Who) -> Attempt:
     return lambda w: (w.node.http.get(path.format(w=w), headers=who(w)), [])
+
+
+def delete(path: str, who: Who) -> Attempt:
+    return lambda w: (w.node.http.delete(path.format(w=w), headers=who(w)), [])
+
+
+def options(path: str, who: Who) -> Attempt:
+    return lambda w: (w.node.http.options(path.format(w=w), headers=who(w)), [])
 
 
 def append_to_a(who: Who, signer: Any = None, **sign: Any) -> Attempt:
@@ -234,6 +246,25 @@ ROWS: list[Row] = [
     Row("no key", "register a producer", post("/v1/producers", NOBODY, "producer"), 401,
         "unauthorized"),
     Row("no key", "read a record's disclosures", get(DISCLOSE_A, NOBODY), 401, "unauthorized"),
+    # custodial keys (docs/epcis.md §6): the producer itself or the administrator makes one,
+    # only the administrator revokes one
+    Row("producer B", "make a custodial key for A", post(CUSTODIAL_KEY_A, B), 403, "forbidden"),
+    Row("auditor", "make a custodial key for A", post(CUSTODIAL_KEY_A, AUDITOR), 403,
+        "forbidden"),
+    Row("no key", "make a custodial key", post(CUSTODIAL_KEY_A, NOBODY), 401, "unauthorized"),
+    Row("revoked producer key", "make a custodial key", post(CUSTODIAL_KEY_A, REVOKED), 401,
+        "unauthorized"),
+    Row("producer A", "revoke its own custodial key", delete(REVOKE_CUSTODIAN_A, A), 403,
+        "forbidden"),
+    Row("auditor", "revoke A's custodial key", delete(REVOKE_CUSTODIAN_A, AUDITOR), 403,
+        "forbidden"),
+    Row("no key", "revoke a custodial key", delete(REVOKE_CUSTODIAN_A, NOBODY), 401,
+        "unauthorized"),
+    # EPCIS discovery of one subscription is its owner's, as GET (other OPTIONS are public)
+    Row("no key", "discover a subscription (OPTIONS /epcis/queries/…/subscriptions/…)",
+        options("/epcis/queries/q/subscriptions/sub_0", NOBODY), 401, "unauthorized"),
+    Row("producer A", "discover a subscription it does not hold",
+        options("/epcis/queries/q/subscriptions/sub_0", A), 404, "not-found"),
 ]  # fmt: skip
 
 
@@ -259,6 +290,28 @@ def test_refused(world: World, row: Row) -> None:
     for rid in ids:
         assert world.node.http.get(f"/v1/records/{rid}").status_code == 404
     assert world.node.records() == before, "a refused request stored something"
+
+
+def test_custodial_keys_who_may(world: World) -> None:
+    """The other side of the custodial rows: the statement is public (no key, or any
+    key), the producer makes its own key and the administrator anyone's; the refused
+    attempts above made none."""
+    http, w = world.node.http, world
+    statement = http.get(CUSTODIANS_A.format(w=w))
+    assert statement.status_code == 200, statement.text
+    assert statement.json()["custodians"] == [] and "signature" in statement.json()
+    for who in (AUDITOR, B):
+        assert http.get(CUSTODIANS_A.format(w=w), headers=who(w)).status_code == 200
+    made = http.post(CUSTODIAL_KEY_A.format(w=w), headers=w.a.headers)
+    assert made.status_code == 201, made.text
+    custodian = made.json()["custodians"][0]
+    again = http.post(CUSTODIAL_KEY_A.format(w=w), headers=w.node.admin)
+    assert again.status_code == 200 and again.json()["custodians"] == [custodian]
+    for_b = http.post(f"/v1/producers/{w.b.address}/custodial-key", headers=w.node.admin)
+    assert for_b.status_code == 201, for_b.text
+    assert http.get(CUSTODIANS_A.format(w=w)).json()["custodians"] == [custodian]
+    revoked = http.delete(f"{CUSTODIANS_A.format(w=w)}/{custodian}", headers=w.node.admin)
+    assert revoked.status_code == 200 and revoked.json()["custodians"] == []
 
 
 def test_replaying_an_accepted_record_stores_nothing_twice(world: World) -> None:
