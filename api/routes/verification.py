@@ -2,32 +2,42 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from vntrace.node.services import Verdict
 
 from ..body import BATCH, JsonRoute
 from ..deps import SettingsDep, VerificationDep
 from ..problems import Problem
-from ..schemas.verification import VerifyRequest, VerifyResponse, VerifyResult, VerifySummary
+from ..schemas.verification import VERDICT_STATUSES, VerifyRequest, VerifyResponse
 from .common import too_many
 
 router = APIRouter(prefix="/v1", tags=["verification"], route_class=JsonRoute)
 
 
-def _result(index: int, source: str, verdict: Verdict, fallback_id: str | None) -> VerifyResult:
-    return VerifyResult.model_validate(
-        {
-            "index": index,
-            "source": source,
-            "recordId": verdict.record_id or fallback_id,
-            "status": verdict.status,
-            "reasons": list(verdict.reasons),
-            "details": list(verdict.details),
-            "anchor": verdict.anchor or None,
-            "signedBy": verdict.signed_by,
-        }
-    )
+_ANCHOR_FIELDS = ("chainId", "contract", "txHash", "blockNumber", "blockTimestamp")
+
+
+def _result(
+    index: int, source: str, verdict: Verdict, fallback_id: str | None
+) -> dict[str, Any]:
+    # The wire form of VerifyResult, built directly: a 1,000-bundle answer spent ~50 µs a
+    # result validating models it had just made (tests/api/test_verification.py pins
+    # this against VerifyResponse's own serialisation).
+    anchor = verdict.anchor
+    return {
+        "index": index,
+        "source": source,
+        "recordId": verdict.record_id or fallback_id,
+        "status": verdict.status,
+        "reasons": list(verdict.reasons),
+        "details": list(verdict.details),
+        "anchor": {**dict.fromkeys(_ANCHOR_FIELDS), **anchor} if anchor else None,
+        "signedBy": verdict.signed_by,
+    }
 
 
 @router.post("/verify", response_model=VerifyResponse, openapi_extra=BATCH)
@@ -36,7 +46,7 @@ def verify(
     verification: VerificationDep,
     settings: SettingsDep,
     request: Request,
-) -> VerifyResponse:
+) -> JSONResponse:
     """Verify many proof bundles and/or stored records in one call.
 
     Bundles are checked as sent (signature, digest, leaf, proof), then their roots,
@@ -53,7 +63,7 @@ def verify(
     limit = settings.max_verify_items
     if total > limit:
         raise too_many("items", total, limit)
-    results: list[VerifyResult] = []
+    results: list[dict[str, Any]] = []
     if body.bundles:
         verdicts = verification.verify_bundles(body.bundles)
         results += [_result(i, "bundle", v, None) for i, v in enumerate(verdicts)]
@@ -64,7 +74,7 @@ def verify(
             _result(offset + i, "recordId", v, rid)
             for i, (rid, v) in enumerate(zip(body.record_ids, verdicts, strict=True))
         ]
-    statuses = [r.status for r in results]
+    statuses = [r["status"] for r in results]
     request.app.state.metrics.add_verdicts(statuses)
-    summary = VerifySummary(**{s: statuses.count(s) for s in set(statuses)})
-    return VerifyResponse(results=results, summary=summary)
+    summary = {s: statuses.count(s) for s in VERDICT_STATUSES}
+    return JSONResponse({"results": results, "summary": summary})

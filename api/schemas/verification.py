@@ -49,6 +49,9 @@ class VerifyResult(ApiModel):
     )
 
 
+VERDICT_STATUSES = ("verified", "pending", "recalled", "failed")
+
+
 class VerifySummary(ApiModel):
     verified: int = 0
     pending: int = 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 
+from vntrace.api.schemas.verification import VerifyResponse
+
 from .conftest import Gateway
 from .helpers import Producer, assert_problem, new_lot
 
@@ -40,6 +42,10 @@ def test_verdicts(gw: Gateway, producer: Producer) -> None:
     assert results[4]["status"] == "verified" and results[4]["recordId"] == ids[1]
     assert results[5]["reasons"] == ["unknown_record"] and results[5]["recordId"] == unknown
     assert out["summary"] == {"verified": 2, "pending": 0, "recalled": 0, "failed": 4}
+    # The answer is built without the response model: it must be exactly its wire form.
+    for body in (out, pending_out := _verify(gw, recordIds=[unknown], bundles=[{"x": 1}])):
+        assert VerifyResponse.model_validate(body).model_dump(mode="json", by_alias=True) == body
+    assert pending_out["results"][0]["anchor"] is None
 
 
 def test_recalled_lot(gw: Gateway, producer: Producer) -> None:
