@@ -36,6 +36,8 @@ from urllib.parse import quote
 import httpx
 from eth_account import Account
 
+from vntrace.node.config import usable_cores
+
 from .procs import (
     ANVIL_ADMIN_KEY,
     ANVIL_OPERATOR_KEY,
@@ -79,7 +81,7 @@ class E2EConfig:
     anchor_rate_bounds: tuple[float, float] = (40.0, 1000.0)
     poll_interval: float = 0.1
     epoch_seconds: float | None = None  # None: the node's default (2 s)
-    workers: int = 1  # vntrace serve --workers
+    workers: int | None = None  # vntrace serve --workers; None: its default (one per core)
 
     def scaled(self, factor: float) -> E2EConfig:
         """The same run with timed phases ``factor`` times as long (at least 1 s)."""
@@ -174,7 +176,7 @@ def _node_env(chain: str, cfg: E2EConfig, anvil: AnvilProcess | None) -> dict[st
     env: dict[str, str] = {}
     if cfg.epoch_seconds is not None:
         env["VNTRACE_EPOCH_SECONDS"] = str(cfg.epoch_seconds)
-    if cfg.workers > 1:
+    if cfg.workers is not None:
         env["VNTRACE_WORKERS"] = str(cfg.workers)
     if chain == "anvil":
         assert anvil is not None
@@ -575,6 +577,7 @@ def run_chain(
         began = time.perf_counter()
         server = ServeProcess(tmp / "node", _node_env(chain, cfg, anvil)).start()
         run.node["startup_s"] = time.perf_counter() - began
+        run.node["workers"] = cfg.workers or usable_cores()
         _measure(run, server, anvil, cfg, say, note)
     except (BenchError, ProcessError, httpx.HTTPError) as exc:
         run.error = f"{type(exc).__name__}: {exc}"
