@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -29,6 +29,7 @@ from vntrace.node.epcis.hashid import EPCIS_TYPES
 from vntrace.node.epcis.index import ANY_IDENTIFIER, QUERY_PARAMETERS, EpcisQueryError
 from vntrace.node.epcis.records import lot_document
 from vntrace.node.epcis.store import CaptureRow
+from vntrace.node.epcis.validate import MAX_EVENTS
 from vntrace.node.services.epcis import (
     CaptureRefusedError,
     CaptureResult,
@@ -38,14 +39,17 @@ from vntrace.node.services.epcis import (
 
 from ..body import check_json_content_type, read_body
 from ..deps import EpcisDep, ProducerDep, ProfileDep, ProvenanceDep
+from ..epcis_versions import NOT_ACCEPTABLE, VERSION_HEADERS, add_discovery, negotiate
 from ..problems import Problem
 from ..schemas.epcis import CaptureAccepted, CaptureJob, capture_job_json
 from ..schemas.lots import RecordAck
 from .common import lot_identity
 
-router = APIRouter(prefix="/epcis", tags=["epcis"])
+router = APIRouter(
+    prefix="/epcis", tags=["epcis"], dependencies=[Depends(negotiate)], responses=NOT_ACCEPTABLE
+)
 
-EPCIS_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
+EPCIS_HEADERS = VERSION_HEADERS
 LD_JSON = "application/ld+json"
 
 
@@ -89,7 +93,11 @@ _QUERY_DOC = {
         for name in sorted(QUERY_PARAMETERS)
     ]
 }
-_LD_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {LD_JSON: {}}}}
+_LD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {LD_JSON: {}}},
+    400: {"description": "A bad query parameter (`QueryParameterException`)."},
+    413: {"description": "More events than `maxEventCount` (`QueryTooLargeException`)."},
+}
 _CAPTURE_EXAMPLE = {
     "@context": [
         "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
@@ -133,13 +141,22 @@ _CAPTURE_EXAMPLE = {
 
 
 def _query_problem(exc: EpcisQueryError) -> Problem:
-    # GS1: an unusable query parameter is a QueryParameterException, answered 400.
+    # GS1: an unusable query parameter is a QueryParameterException, answered 400; a
+    # result over maxEventCount a QueryTooLargeException, 413 (413QueryScopeOrSize).
+    too_large = exc.status == 413
     return Problem(
-        400,
+        exc.status,
         str(exc),
-        title="EPCIS query parameter exception",
-        errors=[{"field": exc.parameter, "message": str(exc), "code": "query_parameter"}],
-        epcisException="QueryParameterException",
+        title="EPCIS query too large" if too_large else "EPCIS query parameter exception",
+        errors=[
+            {
+                "field": exc.parameter,
+                "message": str(exc),
+                "code": "query_too_large" if too_large else "query_parameter",
+            }
+        ],
+        epcisException=exc.epcis_exception,
+        headers=EPCIS_HEADERS,
     )
 
 
@@ -297,9 +314,7 @@ def _add_resource(resource: str, member_path: str, fixed: str) -> None:
         openapi_extra=_QUERY_DOC,
         **common,
     )
-    router.add_api_route(
-        f"/{resource}/{member_path}", member, name=f"{resource}_member", **common
-    )
+    router.add_api_route(f"/{resource}/{member_path}", member, name=f"{resource}_member", **common)
     if resource in MEMBER_RESOURCES:
         router.add_api_route(f"/{resource}", members, name=f"{resource}_members", **common)
 
@@ -325,3 +340,15 @@ for _resource in _RESOURCES:
 def top_level() -> Response:
     """The top-level resources this node serves (the bindings' `GET /`)."""
     return _ld(collection(TOP_LEVEL))
+
+
+def _capture_discovery(epcis: EpcisDep) -> dict[str, str]:
+    """``OPTIONS /capture``'s own headers (``204CaptureEndpointDiscovery``)."""
+    return {
+        "GS1-EPCIS-Capture-Limit": str(MAX_EVENTS),
+        "GS1-EPCIS-Capture-File-Size-Limit": str(epcis.max_document_bytes),
+        "GS1-Capture-Error-Behaviour": "rollback",
+    }
+
+
+add_discovery(router, extra={"/capture": _capture_discovery})  # OPTIONS on every path

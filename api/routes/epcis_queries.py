@@ -29,10 +29,13 @@ from vntrace.node.services.epcis_subscriptions import EpcisSubscriptionService
 
 from ..body import check_json_content_type, read_body
 from ..deps import NodeDep, ProducerDep, SettingsDep
+from ..epcis_versions import NOT_ACCEPTABLE, SUBSCRIPTION, add_discovery, negotiate
 from ..problems import Problem
 from .epcis import EPCIS_HEADERS, LD_JSON, _ld
 
-router = APIRouter(prefix="/epcis", tags=["epcis"])
+router = APIRouter(
+    prefix="/epcis", tags=["epcis"], dependencies=[Depends(negotiate)], responses=NOT_ACCEPTABLE
+)
 
 
 def get_subscriptions(node: NodeDep) -> EpcisSubscriptionService:
@@ -61,12 +64,13 @@ def _problem(exc: SubscriptionError) -> Problem:
 
 
 def _query_problem(exc: EpcisQueryError) -> Problem:
+    # 400 QueryParameterException, or 413 QueryTooLargeException (maxEventCount).
     return Problem(
-        400,
+        exc.status,
         str(exc),
-        title="EPCIS QueryParameterException",
-        errors=[{"field": exc.parameter, "message": str(exc), "code": "QueryParameterException"}],
-        epcisException="QueryParameterException",
+        title=f"EPCIS {exc.epcis_exception}",
+        errors=[{"field": exc.parameter, "message": str(exc), "code": exc.epcis_exception}],
+        epcisException=exc.epcis_exception,
         headers=EPCIS_HEADERS,
     )
 
@@ -272,3 +276,23 @@ def unsubscribe(
     except SubscriptionError as exc:
         raise _problem(exc) from None
     return Response(status_code=204, headers=EPCIS_HEADERS)
+
+
+def _subscription_discovery(
+    query_name: str, subscription_id: str, producer: ProducerDep, subs: SubscriptionsDep
+) -> dict[str, str]:
+    """``OPTIONS`` on one subscription (``204SubscriptionEndpointDiscovery``): only its
+    owner sees it, as for GET. ``GS1-Query-Min-Record-Time``: ``initialRecordTime``, then
+    the last successful delivery."""
+    try:
+        sub = subs.subscription(producer, query_name, subscription_id).to_json()
+    except SubscriptionError as exc:
+        raise _problem(exc) from None
+    return {"GS1-Query-Min-Record-Time": sub.get("lastNotifiedAt", sub["initialRecordTime"])}
+
+
+add_discovery(  # OPTIONS on every path
+    router,
+    kinds={"/queries/{query_name}/subscriptions/{subscription_id}": SUBSCRIPTION},
+    extra={"/queries/{query_name}/subscriptions/{subscription_id}": _subscription_discovery},
+)

@@ -1,9 +1,11 @@
-"""The EPCIS tables (migration 4) over the node store's engine: index, query, captures.
+"""The EPCIS tables (migrations 4 and 7) over the node store's engine: index, query, captures.
 
 SQLAlchemy Core through :func:`vntrace.node.store.engine.run_transaction` (retries,
 error mapping), so it runs on SQLite and PostgreSQL alike. The index is derived from the
-stored records and rebuildable (:meth:`EpcisStore.unindexed`); capture jobs are the
-node's own bookkeeping of ``POST /epcis/capture`` (EPCIS 2.0 REST bindings).
+stored records and rebuildable (:meth:`EpcisStore.unindexed` walks records not indexed,
+:meth:`EpcisStore.stale` rows an older derivation wrote, such as those indexed before
+migration 7); capture jobs are the node's own bookkeeping of ``POST /epcis/capture``
+(EPCIS 2.0 REST bindings).
 """
 
 from __future__ import annotations
@@ -13,18 +15,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, and_, exists, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, exists, func, or_, select, update
 
 from vntrace.node.store.engine import RetryPolicy, insert_ignore, run_transaction
 from vntrace.node.store.schema import (
     epcis_captures,
+    epcis_corrective_ids,
     epcis_epcs,
     epcis_events,
     lots,
     records,
 )
 
-from .index import EventQuery, IndexEntry
+from .index import INDEX_VERSION, EventQuery, IndexEntry
 
 T = TypeVar("T")
 
@@ -43,13 +46,16 @@ class CaptureRow:
 
 @dataclass(frozen=True, slots=True)
 class EventRow:
-    """One query hit: the record's id, leaf, stored event (JCS bytes) and status."""
+    """One query hit: the record's id, leaf, stored event (JCS bytes) and status, and
+    (for query hits) the indexed eventTime and recordTime, epoch ms."""
 
     record_id: int
     leaf: bytes
     event_json: bytes
     status: str
     lot_key: bytes
+    event_time: int | None = None
+    record_time: int | None = None
 
 
 class EpcisStore:
@@ -122,38 +128,52 @@ class EpcisStore:
     # -- index -------------------------------------------------------------------------
 
     def index(self, entries: Sequence[tuple[bytes, IndexEntry]]) -> None:
-        """Index records (``(leaf, entry)``); an already indexed leaf is left as it is."""
+        """Index records (``(leaf, entry)``); an already indexed leaf is left as it is.
+        The record time is the record's ``received_at`` (when the node stored it)."""
         if not entries:
             return
-        rows = [
-            {
-                "leaf": leaf,
-                "event_hash_id": e.event_hash_id,
-                "event_id": e.event_id,
-                "event_type": e.event_type,
-                "biz_step": e.biz_step,
-                "disposition": e.disposition,
-                "event_time": e.event_time,
-                "biz_location": e.biz_location,
-                "read_point": e.read_point,
-                "correction_of": e.correction_of,
-                "declaration_time": e.declaration_time,
-                "capture_id": e.capture_id,
-            }
-            for leaf, e in entries
-        ]
-        epcs = [
-            {"leaf": leaf, "role": role, "value": value}
-            for leaf, e in entries
-            for role, value in e.epcs
-        ]
 
         def tx(conn: Connection) -> None:
+            times = _received_at(conn, [leaf for leaf, _ in entries])
+            rows = [_event_values(leaf, e, times.get(leaf)) for leaf, e in entries]
             conn.execute(insert_ignore(conn, epcis_events, ["leaf"]), rows)
+            epcs, ids = _children(entries)
             if epcs:
                 conn.execute(insert_ignore(conn, epcis_epcs, ["leaf", "role", "value"]), epcs)
+            if ids:
+                conn.execute(insert_ignore(conn, epcis_corrective_ids, ["leaf", "event_id"]), ids)
 
         self._tx(tx, write=True, what="index EPCIS events")
+
+    def refresh(self, entries: Sequence[tuple[bytes, IndexEntry]]) -> None:
+        """Re-derive indexed rows (``(leaf, entry)``) in place, keeping their capture
+        job: every derived column, EPC and corrective eventID is rewritten and the row
+        marked :data:`~vntrace.node.epcis.index.INDEX_VERSION`. What the reindex of rows
+        indexed before migration 7 (or any older derivation) runs."""
+        if not entries:
+            return
+        leaves = [leaf for leaf, _ in entries]
+
+        def tx(conn: Connection) -> None:
+            times = _received_at(conn, leaves)
+            for leaf, e in entries:
+                values = _event_values(leaf, e, times.get(leaf))
+                for key in ("leaf", "capture_id"):
+                    values.pop(key)
+                conn.execute(
+                    update(epcis_events).where(epcis_events.c.leaf == leaf).values(**values)
+                )
+            conn.execute(delete(epcis_epcs).where(epcis_epcs.c.leaf.in_(leaves)))
+            conn.execute(
+                delete(epcis_corrective_ids).where(epcis_corrective_ids.c.leaf.in_(leaves))
+            )
+            epcs, ids = _children(entries)
+            if epcs:
+                conn.execute(epcis_epcs.insert(), epcs)
+            if ids:
+                conn.execute(epcis_corrective_ids.insert(), ids)
+
+        self._tx(tx, write=True, what="reindex EPCIS events")
 
     def hash_ids(self, leaves: Sequence[bytes]) -> dict[bytes, str]:
         """The stored hash IDs of indexed records."""
@@ -181,10 +201,10 @@ class EpcisStore:
         )
         return self._tx(lambda c: _event_rows(c, stmt), write=False, what="unindexed records")
 
-    # -- query -------------------------------------------------------------------------
-
-    def query(self, q: EventQuery, *, after_id: int, limit: int) -> list[EventRow]:
-        """Indexed records matching ``q`` with id > ``after_id``, in id order."""
+    def stale(self, after_id: int, limit: int) -> list[EventRow]:
+        """Indexed records after ``after_id`` whose row an older derivation of the index
+        wrote (``index_version`` NULL, i.e. indexed before migration 7, or lower than
+        :data:`~vntrace.node.epcis.index.INDEX_VERSION`), in id order."""
         ev = epcis_events
         stmt = (
             select(
@@ -193,41 +213,69 @@ class EpcisStore:
             .join_from(ev, records, ev.c.leaf == records.c.leaf)
             .join(lots, records.c.lot_id == lots.c.id)
             .where(records.c.id > after_id)
+            .where(or_(ev.c.index_version.is_(None), ev.c.index_version < INDEX_VERSION))
+            .order_by(records.c.id)
+            .limit(limit)
         )
-        if q.event_types:
-            stmt = stmt.where(ev.c.event_type.in_(q.event_types))
-        if q.ge_event_time is not None:
-            stmt = stmt.where(ev.c.event_time >= q.ge_event_time)
-        if q.lt_event_time is not None:
-            stmt = stmt.where(ev.c.event_time < q.lt_event_time)
-        for column, values in (
-            (ev.c.biz_step, q.biz_steps),
-            (ev.c.disposition, q.dispositions),
-            (ev.c.biz_location, q.biz_locations),
-            (ev.c.read_point, q.read_points),
-        ):
-            if values:
-                stmt = stmt.where(column.in_(values))
-        if q.event_ids:
-            # A CBV 2.0 hash ID is a valid eventID (CBV 2.0 §8.9): match either column.
-            stmt = stmt.where(
-                or_(ev.c.event_id.in_(q.event_ids), ev.c.event_hash_id.in_(q.event_ids))
+        return self._tx(lambda c: _event_rows(c, stmt), write=False, what="stale index rows")
+
+    # -- query -------------------------------------------------------------------------
+
+    def query(
+        self,
+        q: EventQuery,
+        *,
+        after_id: int = 0,
+        after_key: int | None = None,
+        limit: int,
+    ) -> list[EventRow]:
+        """Indexed records matching ``q``, one page of ``limit`` after the cursor.
+
+        Without ``q.order_by``: record order (ascending id), those with id > ``after_id``.
+        With it: by (eventTime or recordTime, record id), ascending or descending, those
+        after ``(after_key, after_id)`` in that order (none when ``after_key`` is
+        ``None``): keyset paging, so equal times never repeat or skip an event.
+        """
+        ev = epcis_events
+        stmt = (
+            select(
+                records.c.id,
+                records.c.leaf,
+                records.c.event_json,
+                records.c.status,
+                lots.c.lot_key,
+                ev.c.event_time,
+                ev.c.record_time,
             )
-        if q.exists_error_declaration:
-            stmt = stmt.where(ev.c.declaration_time.is_not(None))
-        for roles, values in q.match:
-            stmt = stmt.where(
-                exists().where(
-                    and_(
-                        epcis_epcs.c.leaf == ev.c.leaf,
-                        epcis_epcs.c.role.in_(roles),
-                        epcis_epcs.c.value.in_(values),
-                    )
-                )
-            )
-        stmt = stmt.order_by(records.c.id).limit(limit)
+            .join_from(ev, records, ev.c.leaf == records.c.leaf)
+            .join(lots, records.c.lot_id == lots.c.id)
+        )
+        stmt = _filtered(stmt, q)
+        rid = records.c.id
+        if q.order_by is None:
+            stmt = stmt.where(rid > after_id).order_by(rid)
+        else:
+            key = ev.c.event_time if q.order_by == "eventTime" else ev.c.record_time
+            if after_key is not None:
+                if q.descending:
+                    stmt = stmt.where(or_(key < after_key, and_(key == after_key, rid < after_id)))
+                else:
+                    stmt = stmt.where(or_(key > after_key, and_(key == after_key, rid > after_id)))
+            stmt = stmt.order_by(*((key.desc(), rid.desc()) if q.descending else (key, rid)))
+        stmt = stmt.limit(limit)
         return self._tx(lambda c: _event_rows(c, stmt), write=False, what="query EPCIS events")
 
+    def count(self, q: EventQuery, *, at_most: int) -> int:
+        """How many indexed records match ``q`` (counting stops after ``at_most``): what
+        ``maxEventCount`` is checked against."""
+        ev = epcis_events
+        hits = _filtered(
+            select(ev.c.leaf).join_from(ev, records, ev.c.leaf == records.c.leaf), q
+        ).limit(at_most)
+        stmt = select(func.count()).select_from(hits.subquery())
+        return self._tx(
+            lambda c: int(c.execute(stmt).scalar_one()), write=False, what="count EPCIS events"
+        )
 
     def members(self, resource: str, *, after: str | None, limit: int) -> list[str]:
         """The distinct values of one top-level resource of the bindings (``epcs``,
@@ -252,14 +300,111 @@ _MEMBER_COLUMNS = {
 }
 """Where each top-level resource's members are (GS1 REST bindings, ``GET /epcs`` ...)."""
 
-def _event_rows(conn: Connection, stmt: Any) -> list[EventRow]:
-    return [
-        EventRow(
-            record_id=r.id,
-            leaf=bytes(r.leaf),
-            event_json=bytes(r.event_json),
-            status=r.status,
-            lot_key=bytes(r.lot_key),
+
+def _filtered(stmt: Any, q: EventQuery) -> Any:
+    """``stmt`` (over ``epcis_events`` joined to ``records``) with ``q``'s filters."""
+    ev = epcis_events
+    for column, low, high in (
+        (ev.c.event_time, q.ge_event_time, q.lt_event_time),
+        (ev.c.record_time, q.ge_record_time, q.lt_record_time),
+    ):
+        if low is not None:
+            stmt = stmt.where(column >= low)
+        if high is not None:
+            stmt = stmt.where(column < high)
+    for column, values in (
+        (ev.c.event_type, q.event_types),
+        (ev.c.action, q.actions),
+        (ev.c.biz_step, q.biz_steps),
+        (ev.c.disposition, q.dispositions),
+        (ev.c.biz_location, q.biz_locations),
+        (ev.c.read_point, q.read_points),
+        (ev.c.error_reason, q.error_reasons),
+    ):
+        if values:
+            stmt = stmt.where(column.in_(values))
+    if q.event_ids:
+        # A CBV 2.0 hash ID is a valid eventID (CBV 2.0 §8.9): match either column.
+        stmt = stmt.where(or_(ev.c.event_id.in_(q.event_ids), ev.c.event_hash_id.in_(q.event_ids)))
+    if q.exists_error_declaration:
+        stmt = stmt.where(ev.c.declaration_time.is_not(None))
+    if q.corrective_event_ids:
+        ids = epcis_corrective_ids
+        stmt = stmt.where(
+            exists().where(
+                and_(ids.c.leaf == ev.c.leaf, ids.c.event_id.in_(q.corrective_event_ids))
+            )
         )
-        for r in conn.execute(stmt)
+    for roles, values in q.match:
+        stmt = stmt.where(
+            exists().where(
+                and_(
+                    epcis_epcs.c.leaf == ev.c.leaf,
+                    epcis_epcs.c.role.in_(roles),
+                    epcis_epcs.c.value.in_(values),
+                )
+            )
+        )
+    return stmt
+
+
+def _received_at(conn: Connection, leaves: Sequence[bytes]) -> dict[bytes, int]:
+    """The records' ``received_at`` (epoch ms): the events' record time."""
+    stmt = select(records.c.leaf, records.c.received_at).where(records.c.leaf.in_(list(leaves)))
+    return {bytes(r.leaf): int(r.received_at) for r in conn.execute(stmt)}
+
+
+def _event_values(leaf: bytes, e: IndexEntry, record_time: int | None) -> dict[str, Any]:
+    return {
+        "leaf": leaf,
+        "event_hash_id": e.event_hash_id,
+        "event_id": e.event_id,
+        "event_type": e.event_type,
+        "biz_step": e.biz_step,
+        "disposition": e.disposition,
+        "event_time": e.event_time,
+        "biz_location": e.biz_location,
+        "read_point": e.read_point,
+        "correction_of": e.correction_of,
+        "declaration_time": e.declaration_time,
+        "capture_id": e.capture_id,
+        "action": e.action,
+        "error_reason": e.error_reason,
+        "record_time": record_time,
+        "index_version": INDEX_VERSION,
+    }
+
+
+def _children(
+    entries: Sequence[tuple[bytes, IndexEntry]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The ``epcis_epcs`` and ``epcis_corrective_ids`` rows of ``entries``."""
+    epcs = [
+        {"leaf": leaf, "role": role, "value": value}
+        for leaf, e in entries
+        for role, value in e.epcs
     ]
+    ids = [
+        {"leaf": leaf, "event_id": event_id}
+        for leaf, e in entries
+        for event_id in e.corrective_event_ids
+    ]
+    return epcs, ids
+
+
+def _event_rows(conn: Connection, stmt: Any) -> list[EventRow]:
+    out = []
+    for r in conn.execute(stmt):
+        m = r._mapping
+        out.append(
+            EventRow(
+                record_id=r.id,
+                leaf=bytes(r.leaf),
+                event_json=bytes(r.event_json),
+                status=r.status,
+                lot_key=bytes(r.lot_key),
+                event_time=m.get("event_time"),
+                record_time=m.get("record_time"),
+            )
+        )
+    return out

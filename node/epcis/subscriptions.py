@@ -42,6 +42,7 @@ QUERY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,99}")
 MIN_TOKEN, MAX_TOKEN = 16, 1024
 MAX_DEST = 2048
 _PAGING = frozenset({"perPage", "nextPageToken"})
+_INTEGER_PARAMETERS = frozenset({"eventCountLimit", "maxEventCount"})
 
 
 class SubscriptionError(EpcisError):
@@ -107,6 +108,8 @@ def query_params(query: Any) -> dict[str, str]:
             params[key] = "true"
         elif isinstance(value, str):
             params[key] = value
+        elif isinstance(value, int) and key in _INTEGER_PARAMETERS:  # query schema: integer
+            params[key] = str(value)
         elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
             if any("|" in v or not v for v in value):
                 raise QueryDefinitionError(key, "values must be non-empty and hold no '|'")

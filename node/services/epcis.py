@@ -16,7 +16,9 @@ records come back as duplicates) or :meth:`EpcisService.rebuild_index` repairs.
 
 from __future__ import annotations
 
+import logging
 import secrets
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +29,8 @@ from vntrace.node.epcis.errors import DocumentTooLargeError, DocumentValidationE
 from vntrace.node.epcis.hashid import event_hash_id, namespaces_of
 from vntrace.node.epcis.index import (
     EventQuery,
+    PageCursor,
+    QueryTooLargeError,
     decode_page_token,
     encode_page_token,
     index_entry,
@@ -56,7 +60,7 @@ from vntrace.node.records import (
 )
 from vntrace.node.records.canonical import parse_json
 from vntrace.node.records.signing import to_checksum_address
-from vntrace.node.store.clock import to_ms, utc_now
+from vntrace.node.store.clock import from_ms, to_ms, utc_now
 from vntrace.node.store.types import ProducerRow
 
 from .context import NodeContext, hex0x
@@ -65,6 +69,8 @@ from .disclosures import DisclosureService
 from .intake import CheckedRecord, IntakeService
 from .models import Acknowledgement
 from .producers import ProducerService
+
+log = logging.getLogger("vntrace.epcis")
 
 BUNDLE_URL = "/v1/records/{recordId}/bundle"
 """Where each event's proof bundle is (the same link as the lot export's ``vnt:records``)."""
@@ -142,6 +148,9 @@ class EpcisService:
         """Signs the unsigned events of producers that asked for a custodial key."""
         self.max_document_bytes = max_document_bytes
         self.store = EpcisStore(ctx.store.engine)
+        self._fresh = False
+        """Whether this process re-derived the rows an older index wrote (once)."""
+        self._fresh_lock = threading.Lock()
 
     # -- capture -----------------------------------------------------------------------
 
@@ -399,14 +408,36 @@ class EpcisService:
         """One page of the simple event query (EPCIS 2.0 §8.2.7.1) over indexed records.
 
         Public, like provenance: the events are the stored, signed ones, so private
-        fields are commitments. Raises :class:`~vntrace.node.epcis.index.EpcisQueryError`.
+        fields are commitments. Record order unless ``orderBy`` (eventTime or
+        recordTime, DESC unless ``orderDirection=ASC``); ``eventCountLimit`` truncates
+        the whole result (across pages), ``maxEventCount`` refuses it when more would be
+        returned (:class:`~vntrace.node.epcis.index.QueryTooLargeError`). Raises
+        :class:`~vntrace.node.epcis.index.EpcisQueryError`.
         """
         q = parse_query(params, fixed)
         token = params.get("nextPageToken")
-        after = decode_page_token(q, token) if token else 0
-        rows = self.store.query(q, after_id=after, limit=q.per_page + 1)
-        more = len(rows) > q.per_page
-        rows = rows[: q.per_page]
+        cursor = decode_page_token(q, token) if token else PageCursor()
+        self.ensure_fresh_index()
+        if q.max_event_count is not None:
+            found = self.store.count(q, at_most=q.max_event_count + 1)
+            if found > q.max_event_count:
+                raise QueryTooLargeError(
+                    "maxEventCount",
+                    f"the query matches more than {q.max_event_count} events; narrow it "
+                    "or raise maxEventCount",
+                )
+        size = q.per_page
+        if q.event_count_limit is not None:
+            size = min(size, q.event_count_limit - cursor.returned)
+        rows = (
+            self.store.query(q, after_id=cursor.after_id, after_key=cursor.key, limit=size + 1)
+            if size > 0
+            else []
+        )
+        more = len(rows) > size
+        rows = rows[:size]
+        if q.event_count_limit is not None and cursor.returned + len(rows) >= q.event_count_limit:
+            more = False  # the result is truncated here: no next page
         events = [_event_of(r) for r in rows]
         index = [
             {
@@ -415,10 +446,22 @@ class EpcisService:
                 "version": BUNDLE_VERSION_EPCIS,
                 "status": r.status,
                 "bundle": BUNDLE_URL.format(recordId=hex0x(r.leaf)),
+                **({"recordTime": _rfc3339(r.record_time)} if r.record_time is not None else {}),
             }
             for e, r in zip(events, rows, strict=True)
         ]
-        next_token = encode_page_token(q, rows[-1].record_id) if more and rows else None
+        next_token = None
+        if more and rows:
+            last = rows[-1]
+            key = {"eventTime": last.event_time, "recordTime": last.record_time}.get(
+                q.order_by or ""
+            )
+            next_token = encode_page_token(
+                q,
+                last.record_id,
+                key,
+                cursor.returned + len(rows) if q.event_count_limit is not None else 0,
+            )
         return EventPage(events=events, records=index, next_page_token=next_token, query=q)
 
     def query_document(self, page: EventPage) -> dict[str, Any]:
@@ -451,30 +494,69 @@ class EpcisService:
     # -- the index is derived: rebuildable ---------------------------------------------
 
     def rebuild_index(self) -> int:
-        """Index every stored EPCIS record that is not indexed yet; returns how many.
+        """Index every stored EPCIS record that is not indexed yet, and re-derive the
+        rows an older index wrote (before migration 7); returns how many records were
+        (re)indexed.
 
         Idempotent and safe beside running captures (an indexed record is left alone).
         """
-        done, after = 0, 0
+        done, after = refresh_index(self.store), 0
         while True:
             rows = self.store.unindexed(after, _REBUILD_PAGE)
             if not rows:
                 return done
             after = rows[-1].record_id
-            entries = []
-            for r in rows:
-                event = parse_json(r.event_json)
-                if not isinstance(event, dict) or "kind" in event:
-                    continue
-                try:
-                    if event_version(event) != BUNDLE_VERSION_EPCIS:
-                        continue
-                    ns = namespaces_of(event.get("@context"))
-                    entries.append((r.leaf, index_entry(event, event_hash_id(event, ns), None)))
-                except EpcisError:
-                    continue
+            entries = [(r.leaf, e) for r in rows if (e := _entry_of(r)) is not None]
             self.store.index(entries)
             done += len(entries)
+
+    def ensure_fresh_index(self) -> None:
+        """Once per process, before the first query: re-derive the index rows written
+        before migration 7 (they lack action, error reason, corrective eventIDs and
+        record time), so every parameter sees every event. Cheap when there are none."""
+        if self._fresh:
+            return
+        with self._fresh_lock:
+            if not self._fresh:
+                n = refresh_index(self.store)
+                if n:
+                    log.info("re-derived %d EPCIS index rows written by an older index", n)
+                self._fresh = True
+
+
+def refresh_index(store: EpcisStore) -> int:
+    """Re-derive, from their records, the index rows an older derivation wrote (those
+    indexed before migration 7 have ``index_version`` NULL); returns how many. A row
+    whose event no longer indexes is left as it was (and logged)."""
+    done, after = 0, 0
+    while True:
+        rows = store.stale(after, _REBUILD_PAGE)
+        if not rows:
+            return done
+        after = rows[-1].record_id
+        entries = []
+        for r in rows:
+            entry = _entry_of(r)
+            if entry is None:
+                log.warning("indexed record %d no longer indexes; left as it was", r.record_id)
+                continue
+            entries.append((r.leaf, entry))
+        store.refresh(entries)
+        done += len(entries)
+
+
+def _entry_of(row: EventRow) -> Any:
+    """The index entry of a stored record's event, ``None`` unless an EPCIS (v2) event."""
+    event = parse_json(row.event_json)
+    if not isinstance(event, dict) or "kind" in event:
+        return None
+    try:
+        if event_version(event) != BUNDLE_VERSION_EPCIS:
+            return None
+        ns = namespaces_of(event.get("@context"))
+        return index_entry(event, event_hash_id(event, ns), None)
+    except EpcisError:
+        return None
 
 
 def _in_document(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -508,6 +590,10 @@ def _custodial_record(
         registry=chain.registry_address,
         canonical=canonical,
     )
+
+
+def _rfc3339(ms: int) -> str:
+    return from_ms(ms).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _event_of(row: EventRow) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from typing import Any
 
 import httpx
 
-from vntrace.node.epcis.index import encode_page_token, parse_query
+from vntrace.node.epcis.index import ORDERING_PARAMETERS, encode_page_token, parse_query
 from vntrace.node.epcis.subscription_store import (
     DeliveryRow,
     QueryRow,
@@ -267,7 +267,11 @@ class EpcisSubscriptionService:
         query = self.store.get_query(sub.query_name)
         if query is None:
             return 0  # deleted meanwhile (its subscriptions go with it)
-        params = query_params(query.definition)
+        # Deliveries go in record order, every matching event once: the definition's
+        # orderBy / eventCountLimit / maxEventCount shape GET …/events only.
+        params = {
+            k: v for k, v in query_params(query.definition).items() if k not in ORDERING_PARAMETERS
+        }
         q = parse_query(params)
         cursor, bodies = sub.after_record_id, []
         for _ in range(_PAGES_PER_RUN):

@@ -42,6 +42,7 @@ from . import (
     m0004_epcis,
     m0005_epcis_subscriptions,
     m0006_custodial,
+    m0007_epcis_query,
 )
 from .clock import Clock, to_ms, utc_now
 from .engine import RetryPolicy, run_transaction
@@ -80,6 +81,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         m0005_epcis_subscriptions.apply,
     ),
     Migration(m0006_custodial.VERSION, m0006_custodial.NAME, m0006_custodial.apply),
+    Migration(m0007_epcis_query.VERSION, m0007_epcis_query.NAME, m0007_epcis_query.apply),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

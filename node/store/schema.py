@@ -35,6 +35,7 @@ __all__ = [
     "api_keys",
     "custodial_keys",
     "epcis_captures",
+    "epcis_corrective_ids",
     "epcis_deliveries",
     "epcis_epcs",
     "epcis_events",
@@ -283,6 +284,12 @@ epcis_events = Table(
     Column("correction_of", String(400), index=True),
     Column("declaration_time", Ms),
     Column("capture_id", String(64), index=True),
+    # Migration 7: action, error reason, record time (the record's received_at), and
+    # which derivation wrote the row (NULL: before migration 7, re-derived by the node).
+    Column("action", String(16)),
+    Column("error_reason", String(400)),
+    Column("record_time", Ms, index=True),
+    Column("index_version", Integer, index=True),
 )
 epcis_epcs = Table(
     "epcis_epcs",
@@ -291,6 +298,13 @@ epcis_epcs = Table(
     Column("role", String(16), primary_key=True),
     Column("value", String(400), primary_key=True),
     Index("ix_epcis_epcs_value_role", "value", "role"),
+)
+# An error declaration's correctiveEventIDs (migration 7).
+epcis_corrective_ids = Table(
+    "epcis_corrective_ids",
+    metadata,
+    Column("leaf", LargeBinary(32), ForeignKey("records.leaf"), primary_key=True),
+    Column("event_id", String(400), primary_key=True, index=True),
 )
 
 # EPCIS 2.0 named queries, subscriptions, webhook deliveries (vntrace.node.epcis; migration 5).
