@@ -283,6 +283,12 @@ def targets_section(targets: list[dict[str, Any]]) -> list[str]:
     if missed:
         out += ["", "What bounds the missed targets:", ""]
         out += [f"- **{t['label']}**: {t['bound']}." for t in missed]
+    out += [
+        "",
+        "One worker process against one per core (`vntrace serve --workers`), side by side "
+        "in one run: [docs/benchmarks/workers/workers.md](docs/benchmarks/workers/workers.md) "
+        "(`scripts/bench_workers.py`).",
+    ]
     return out
 
 
