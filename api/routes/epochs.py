@@ -18,7 +18,11 @@ router = APIRouter(prefix="/v1/epochs", tags=["epochs"])
 def list_epochs(
     store: StoreDep,
     chain: ChainDep,
-    after: Annotated[int, Query(ge=0, description="List epochs numbered above this.")] = 0,
+    after: Annotated[
+        int,
+        # Bounded: a number past a 64-bit integer overflowed the database (a 500).
+        Query(ge=0, le=2**63 - 1, description="List epochs numbered above this."),
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EpochList:
     """Epochs in ascending order, a page at a time."""
@@ -29,7 +33,9 @@ def list_epochs(
 
 
 @router.get("/{number}", response_model=EpochOut)
-def get_epoch(number: Annotated[int, Path(ge=0)], store: StoreDep, chain: ChainDep) -> EpochOut:
+def get_epoch(
+    number: Annotated[int, Path(ge=0, le=2**63 - 1)], store: StoreDep, chain: ChainDep
+) -> EpochOut:
     """One epoch: root, record count, anchor transaction and block."""
     row = store.get_epoch(number)
     if row is None:

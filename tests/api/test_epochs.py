@@ -22,6 +22,9 @@ def test_list_and_get(gw: Gateway, producer: Producer) -> None:
 def test_unknown_epoch_and_bad_query(gw: Gateway) -> None:
     assert_problem(gw.client.get("/v1/epochs/999999"), 404)
     assert_problem(gw.client.get("/v1/epochs/abc"), 422)
+    # Past a 64-bit integer: refused with a problem, never a database overflow (a 500).
+    assert_problem(gw.client.get("/v1/epochs", params={"after": 2**63}), 422)
+    assert_problem(gw.client.get(f"/v1/epochs/{2**63}"), 422)
     body = assert_problem(gw.client.get("/v1/epochs", params={"limit": 0}), 422)
     assert body["errors"][0] == {
         "field": "limit",
