@@ -107,28 +107,25 @@ class VerificationService:
             except (KeyError, TypeError, RecordError):
                 continue
         try:
-            stored = self._ctx.store.get_records(leaves)
+            stored = self._ctx.store.intake_signatures(leaves)
         except StoreError:  # an optimisation only: a store hiccup means full checks
             stored = {}
         chain = self._ctx.chain
         chain_id, registry = chain.chain_id, chain.registry_address.lower()
-        lookups = self._provenance.lookups
 
         def known(
             cid: int, reg: str, leaf: bytes, digest: bytes, signature: Any, signer: str
         ) -> bool:
-            row = stored.get(leaf)
-            if row is None or cid != chain_id or reg.lower() != registry:
+            fact = stored.get(leaf)
+            if fact is None or cid != chain_id or reg.lower() != registry:
                 return False
-            if row.digest != digest or not isinstance(signature, str):
+            if fact.digest != digest or not isinstance(signature, str):
                 return False
-            if signature.lower() != "0x" + row.signature.hex():
+            if signature.lower() != "0x" + fact.signature.hex():
                 return False
             # Who intake checked the signature against: the custodian of a custodial
             # record, else the producer. A bundle claiming anyone else gets full checks.
-            if row.custodian is not None:
-                return "0x" + row.custodian.hex() == signer.lower()
-            return lookups.producer_address(row.producer_id).lower() == signer.lower()
+            return "0x" + fact.signer.hex() == signer.lower()
 
         return known
 

@@ -12,8 +12,8 @@ from .base import StoreBase, check_bytes, check_opt_bytes
 from .clock import from_ms, to_ms
 from .engine import insert_ignore
 from .errors import ConflictError, InvalidInputError, NotFoundError
-from .schema import disclosures, epochs, lots, records
-from .types import LotRow, NewRecord, RecordRow, RecordStatus
+from .schema import disclosures, epochs, lots, producers, records
+from .types import IntakeSignature, LotRow, NewRecord, RecordRow, RecordStatus
 
 __all__ = ["LotsMixin"]
 
@@ -173,6 +173,34 @@ class LotsMixin(StoreBase):
         if not wanted:
             return {}
         return self._read(lambda c: _records_by_leaves(c, wanted), "get records")
+
+    def intake_signatures(self, leaves: Sequence[bytes]) -> dict[bytes, IntakeSignature]:
+        """What intake checked of these stored records, by leaf, in one read: only the
+        columns verification compares (a whole RecordRow per bundle cost ~10 µs more)."""
+        wanted = list(dict.fromkeys(check_bytes("leaf", leaf, 32) for leaf in leaves))
+        if not wanted:
+            return {}
+
+        def tx(conn: Connection) -> dict[bytes, IntakeSignature]:
+            out: dict[bytes, IntakeSignature] = {}
+            for i in range(0, len(wanted), _IN_CHUNK):
+                stmt = (
+                    select(
+                        records.c.leaf,
+                        records.c.digest,
+                        records.c.signature,
+                        func.coalesce(records.c.custodian, producers.c.address),
+                    )
+                    .join_from(records, producers, records.c.producer_id == producers.c.id)
+                    .where(records.c.leaf.in_(wanted[i : i + _IN_CHUNK]))
+                )
+                for leaf, digest, signature, signer in conn.execute(stmt):
+                    out[bytes(leaf)] = IntakeSignature(
+                        bytes(digest), bytes(signature), bytes(signer)
+                    )
+            return out
+
+        return self._read(tx, "get intake signatures")
 
     def list_records_by_lot(
         self, lot_key: bytes, *, after_id: int = 0, limit: int | None = None

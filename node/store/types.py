@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 __all__ = [
     "ApiKeyRow",
@@ -156,6 +157,15 @@ class RecordRow:
     """Position in the epoch's leaf order (not the node-array index)."""
     custodian: bytes | None = None
     """The custodial key's address that signed it; ``None``: the producer signed it."""
+
+
+class IntakeSignature(NamedTuple):
+    """What intake checked of a stored record: its digest, the signature's bytes and the
+    address that signed them (the custodian of a custodial record, else the producer)."""
+
+    digest: bytes
+    signature: bytes
+    signer: bytes
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,3 +59,20 @@ def test_records_keep_their_custodian(store: Store, world: World) -> None:
     assert [r.custodian for r in listed] == [None, custodian]
     with pytest.raises(InvalidInputError):
         store.add_records([dataclasses.replace(world.record(lot, 2), custodian=b"\1")])
+
+
+def test_intake_signatures_name_who_signed(store: Store, world: World) -> None:
+    """Verification's narrow read: digest, signature and signer (custodian, else the
+    producer), for stored leaves only."""
+    lot = world.lot("L-SIG")
+    custodian = world.rng.randbytes(20)
+    own = world.record(lot, 0)
+    theirs = dataclasses.replace(world.record(lot, 1), custodian=custodian)
+    store.add_records([own, theirs])
+    producer = store.get_producer(own.producer_id)
+    assert producer is not None
+    facts = store.intake_signatures([own.leaf, theirs.leaf, bytes(32), own.leaf])
+    assert set(facts) == {own.leaf, theirs.leaf}
+    assert facts[own.leaf] == (own.digest, own.signature, producer.address)
+    assert facts[theirs.leaf] == (theirs.digest, theirs.signature, custodian)
+    assert store.intake_signatures([]) == {}
