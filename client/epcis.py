@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from vntrace.node.epcis.errors import EpcisError
@@ -34,17 +35,12 @@ from vntrace.node.records import (
     RecordError,
     SignedRecord,
     as_bytes32,
-    canonicalize,
+    build_signed_record,
     commit_private_fields,
-    digest_canonical,
-    lot_key,
     new_salt,
     private_key_address,
-    record_leaf,
     sign_record,
-    to_checksum_address,
 )
-from vntrace.node.records.signing import address_bytes
 
 if TYPE_CHECKING:
     from vntrace.node.profile import Profile
@@ -116,23 +112,15 @@ def sign_epcis_event(
     event = {k: v for k, v in event.items() if k != SIGNATURE_FIELD}
     captured = validate_epcis_event(profile, event, now=now)
     salt_bytes = new_salt() if salt is None else as_bytes32(salt, "salt")
-    canonical = canonicalize(event)
-    digest = digest_canonical(salt_bytes, canonical)
-    key = lot_key(captured.gtin, captured.lot)
-    signature = sign_record(private_key, chain_id, registry, key, digest)
-    return SignedRecord(
-        gtin=captured.gtin,
-        lot=captured.lot,
-        lot_key=key,
-        event=event,
-        salt=salt_bytes,
-        digest=digest,
-        leaf=record_leaf(key, digest),
+    return build_signed_record(
+        captured.gtin,
+        captured.lot,
+        event,
+        salt_bytes,
         producer=private_key_address(private_key),
-        signature=signature,
         chain_id=chain_id,
-        registry=to_checksum_address(address_bytes(registry, "registry")),
-        canonical=canonical,
+        registry=registry,
+        sign=partial(sign_record, private_key),
     )
 
 

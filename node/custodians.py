@@ -9,7 +9,8 @@ identity document and in the registry's anchorer metadata):
 
 ``{"v": 1, "type": "vntrace-custodians", "producer", "custodians": [addresses], "node",
 "chainId", "registry", "issuedAt", "signature"}``; the signed bytes are RFC 8785 JCS of
-the statement without ``signature`` (as receipts), the signature unpadded base64url.
+the statement without ``signature`` (as receipts, through :mod:`vntrace.node.statements`),
+the signature unpadded base64url.
 Revoked custodians are left out: their signatures are no longer vouched for.
 
 Pure: the node issues, the SDK checks (:func:`verify_statement`).
@@ -17,29 +18,28 @@ Pure: the node issues, the SDK checks (:func:`verify_statement`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from vntrace.node.identity import NodeIdentity, b64url, b64url_decode, verify_ed25519
-from vntrace.node.records import RecordError, canonicalize
+from vntrace.node.identity import NodeIdentity
+from vntrace.node.records import RecordError
 from vntrace.node.records.signing import address_bytes, to_checksum_address
+from vntrace.node.statements import fields_jcs, sign_statement, verify_statement_signature
 
 STATEMENT_VERSION = 1
 STATEMENT_TYPE = "vntrace-custodians"
 _FIELDS = ("v", "type", "producer", "custodians", "node", "chainId", "registry", "issuedAt")
+_WHAT = "custodians statement"
 
 
 class StatementError(ValueError):
     """A custodians statement is malformed, or its signature does not verify."""
 
 
-def signing_bytes(statement: dict[str, Any]) -> bytes:
+def signing_bytes(statement: Mapping[str, Any]) -> bytes:
     """What the node signs: JCS of the statement's fields, without ``signature``."""
-    missing = [f for f in _FIELDS if f not in statement]
-    if missing:
-        raise StatementError(f"custodians statement is missing {', '.join(missing)}")
-    return canonicalize({f: statement[f] for f in _FIELDS})
+    return fields_jcs(statement, _FIELDS, StatementError, _WHAT)
 
 
 def issue_statement(
@@ -62,7 +62,7 @@ def issue_statement(
         "registry": registry,
         "issuedAt": issued_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
-    statement["signature"] = b64url(identity.sign(signing_bytes(statement)))
+    statement["signature"] = sign_statement(identity, signing_bytes(statement))
     return statement
 
 
@@ -81,12 +81,7 @@ def verify_statement(
         raise StatementError("a custodians statement is a JSON object")
     if statement.get("v") != STATEMENT_VERSION or statement.get("type") != STATEMENT_TYPE:
         raise StatementError("not a vntrace custodians statement (v 1)")
-    try:
-        signature = b64url_decode(statement["signature"])
-    except (KeyError, ValueError, TypeError) as exc:
-        raise StatementError("custodians statement has no valid signature") from exc
-    if not verify_ed25519(public_key, signing_bytes(statement), signature):
-        raise StatementError("custodians statement signature does not verify with the node's key")
+    verify_statement_signature(statement, public_key, signing_bytes, StatementError, _WHAT)
     custodians = statement["custodians"]
     if not isinstance(custodians, list):
         raise StatementError("custodians must be a list of addresses")

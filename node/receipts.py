@@ -3,7 +3,8 @@
 For every acknowledged record the node signs, with its Ed25519 identity, the record's
 leaf and lot key, when it was received and the anchoring deadline it promises. The
 signed bytes are the RFC 8785 canonical JSON of the receipt without its signature, so
-any JSON library can re-create them. If the record is never anchored, or anchored after
+any JSON library can re-create them (signed and checked by :mod:`vntrace.node.statements`,
+as custodians statements are). If the record is never anchored, or anchored after
 the deadline, the producer shows the receipt and the chain's silence to a regulator.
 Pure: used by the node to sign and by the SDK and ``vntrace audit`` to check.
 
@@ -21,15 +22,21 @@ Two forms, both checked by :func:`verify_receipt`:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from vntrace.node.identity import NodeIdentity, b64url, b64url_decode, verify_ed25519
+from vntrace.node.identity import NodeIdentity
 from vntrace.node.merkle import MerkleError, keccak256, make_tree, process_proof, to_node
 from vntrace.node.merkle import get_proof as tree_proof
 from vntrace.node.records import canonicalize
+from vntrace.node.statements import (
+    fields_jcs,
+    require_fields,
+    sign_statement,
+    verify_statement_signature,
+)
 
 RECEIPT_VERSION = 1
 BATCH_RECEIPT_VERSION = 2
@@ -44,12 +51,9 @@ def _time(t: datetime) -> str:
     return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def signing_bytes(receipt: dict[str, Any]) -> bytes:
+def signing_bytes(receipt: Mapping[str, Any]) -> bytes:
     """What the node signs: JCS of the receipt's fields, without ``signature``."""
-    missing = [f for f in _FIELDS if f not in receipt]
-    if missing:
-        raise ReceiptError(f"receipt is missing {', '.join(missing)}")
-    return canonicalize({f: receipt[f] for f in _FIELDS})
+    return fields_jcs(receipt, _FIELDS, ReceiptError, "receipt")
 
 
 def issue_receipt(
@@ -73,7 +77,7 @@ def issue_receipt(
         "chainId": chain_id,
         "registry": registry,
     }
-    receipt["signature"] = b64url(identity.sign(signing_bytes(receipt)))
+    receipt["signature"] = sign_statement(identity, signing_bytes(receipt))
     return receipt
 
 
@@ -87,7 +91,7 @@ class ReceiptEntry:
     anchor_deadline: datetime
 
 
-def _receipt_leaf(body: dict[str, Any]) -> bytes:
+def _receipt_leaf(body: Mapping[str, Any]) -> bytes:
     return keccak256(keccak256(canonicalize({f: body[f] for f in _FIELDS})))
 
 
@@ -125,7 +129,7 @@ def issue_batch_receipts(
     position = {h: i for i, h in enumerate(unique)}
     tree = make_tree(unique)
     root = tree[0]
-    signature = b64url(identity.sign(_batch_statement(identity.node_id, root, len(unique))))
+    signature = sign_statement(identity, _batch_statement(identity.node_id, root, len(unique)))
     out = []
     for body, h in zip(bodies, hashes, strict=True):
         proof = tree_proof(tree, len(tree) - 1 - position[h])
@@ -142,23 +146,19 @@ def verify_receipt(receipt: dict[str, Any], public_key: bytes) -> None:
     """
     if not isinstance(receipt, dict):
         raise ReceiptError("a receipt is a JSON object")
-    try:
-        signature = b64url_decode(receipt["signature"])
-    except (KeyError, ValueError, TypeError) as exc:
-        raise ReceiptError("receipt has no valid signature") from exc
+    verify_statement_signature(receipt, public_key, _message, ReceiptError, "receipt")
+
+
+def _message(receipt: Mapping[str, Any]) -> bytes:
+    """The signed bytes of a receipt: its batch statement (v2) or its own JCS (v1)."""
     if receipt.get("v") == BATCH_RECEIPT_VERSION:
-        message = _batch_message(receipt)
-    else:
-        message = signing_bytes(receipt)
-    if not verify_ed25519(public_key, message, signature):
-        raise ReceiptError("receipt signature does not verify with the node's key")
+        return _batch_message(receipt)
+    return signing_bytes(receipt)
 
 
-def _batch_message(receipt: dict[str, Any]) -> bytes:
+def _batch_message(receipt: Mapping[str, Any]) -> bytes:
     """The signed batch statement a v2 receipt proves membership of, or ReceiptError."""
-    missing = [f for f in (*_FIELDS, "batch") if f not in receipt]
-    if missing:
-        raise ReceiptError(f"receipt is missing {', '.join(missing)}")
+    require_fields(receipt, (*_FIELDS, "batch"), ReceiptError, "receipt")
     batch = receipt["batch"]
     try:
         root = to_node(batch["root"])

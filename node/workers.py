@@ -172,7 +172,10 @@ def _supervisor_class() -> type:
         :func:`bind_sockets`) and the metrics told when a worker is gone.
 
         ``init_processes``, ``keep_subprocess_alive`` and ``restart_all`` follow
-        uvicorn 0.55's, giving worker ``i`` (and its replacement) socket ``i``.
+        uvicorn 0.55's, giving worker ``i`` (and its replacement) socket ``i``. Copies
+        drift: tests/node/test_workers_uvicorn_copy.py records a fingerprint of each
+        upstream method and fails when a uvicorn upgrade changes one; re-check the copy
+        against the new source then, and record the new fingerprints there.
         """
 
         def __init__(self, config: Any, sockets: list[socket.socket]) -> None:

@@ -10,21 +10,26 @@ accept a record signed by the node for the producer; ``DELETE
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from vntrace.node.services.custodial import CustodialService
-from vntrace.node.store.types import Role
+from vntrace.node.store.types import ProducerRow
 
 from ..body import JsonRoute
-from ..deps import AdminDep, NodeDep, PrincipalDep, ProducersDep
-from ..problems import Problem
+from ..deps import (
+    AddressPath,
+    AdminDep,
+    CustodialKeyProducerDep,
+    NodeDep,
+    PathProducerDep,
+    ProducersDep,
+    get_path_producer,
+)
 from ..schemas.custodial import CustodiansStatement
 
 router = APIRouter(prefix="/v1/producers", tags=["custodial keys"], route_class=JsonRoute)
-
-AddressPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="0x address")]
 
 
 def get_custodial(node: NodeDep) -> CustodialService:
@@ -32,6 +37,23 @@ def get_custodial(node: NodeDep) -> CustodialService:
 
 
 CustodialDep = Annotated[CustodialService, Depends(get_custodial)]
+
+
+class Revocation(NamedTuple):
+    producer: ProducerRow
+    custodian: str
+
+
+def get_revocation(
+    _admin: AdminDep, address: AddressPath, custodian: AddressPath, producers: ProducersDep
+) -> Revocation:
+    """The administrator's revocation target. Both path segments are this dependency's
+    own, so both are checked (422) before the lookup (404), and OpenAPI lists them in
+    path order, as when they were the route's own parameters."""
+    return Revocation(get_path_producer(address, producers), custodian)
+
+
+RevocationDep = Annotated[Revocation, Depends(get_revocation)]
 
 
 @router.post(
@@ -44,10 +66,9 @@ CustodialDep = Annotated[CustodialService, Depends(get_custodial)]
     },
 )
 def create_custodial_key(
-    address: AddressPath,
-    producers: ProducersDep,
+    producer: CustodialKeyProducerDep,
     custodial: CustodialDep,
-    principal: PrincipalDep,
+    request: Request,
     response: Response,
 ) -> CustodiansStatement:
     """Give the producer a key the node signs its unsigned EPCIS captures with.
@@ -59,31 +80,23 @@ def create_custodial_key(
     `producer`. The private key stays sealed in the node's vault; the answer is the
     node's signed statement of the producer's custodians (idempotent: 200 if it existed).
     """
-    producer = producers.producer(address)
-    if principal.role is Role.PRODUCER:
-        if principal.producer is None or principal.producer.id != producer.id:
-            raise Problem(403, "a producer may ask for a custodial key for itself only")
-    elif principal.role is not Role.ADMIN:
-        raise Problem(403, "only the producer or the administrator may do this")
-    if not producer.active:
-        raise Problem(403, "this producer is deactivated")
     _, created = custodial.create(producer)
     if not created:
         response.status_code = 200
-    response.headers["Location"] = f"/v1/producers/{address}/custodians"
+    # the path's address as the caller spelt it (the dependency declares it, so the
+    # route does not: declared twice, a malformed one would be reported twice)
+    response.headers["Location"] = f"/v1/producers/{request.path_params['address']}/custodians"
     return CustodiansStatement.model_validate(custodial.statement(producer))
 
 
 @router.get("/{address}/custodians", response_model=CustodiansStatement)
-def custodians(
-    address: AddressPath, producers: ProducersDep, custodial: CustodialDep
-) -> CustodiansStatement:
+def custodians(producer: PathProducerDep, custodial: CustodialDep) -> CustodiansStatement:
     """The node's signed statement of the keys it signs with for this producer (public).
 
     Check `signature` with the node's Ed25519 key (`/.well-known/vntrace-node`, and the
     registry's anchorer metadata) before trusting `custodians`.
     """
-    return CustodiansStatement.model_validate(custodial.statement(producers.producer(address)))
+    return CustodiansStatement.model_validate(custodial.statement(producer))
 
 
 @router.delete(
@@ -94,13 +107,7 @@ def custodians(
         404: {"description": "No such producer, or the key is not one of its custodial keys."},
     },
 )
-def revoke_custodial_key(
-    address: AddressPath,
-    custodian: AddressPath,
-    producers: ProducersDep,
-    custodial: CustodialDep,
-    _admin: AdminDep,
-) -> CustodiansStatement:
+def revoke_custodial_key(target: RevocationDep, custodial: CustodialDep) -> CustodiansStatement:
     """Revoke one of the producer's custodial keys (administrator; idempotent).
 
     The node stops signing with it and stops listing it in the statement at once, so
@@ -109,9 +116,8 @@ def revoke_custodial_key(
     rotation. The producer may then ask for a new key. The producer cannot revoke: a
     revocation disowns the records already signed. Answers the new statement.
     """
-    producer = producers.producer(address)
-    custodial.revoke(producer, custodian)
-    return CustodiansStatement.model_validate(custodial.statement(producer))
+    custodial.revoke(target.producer, target.custodian)
+    return CustodiansStatement.model_validate(custodial.statement(target.producer))
 
 
 __all__ = ["router"]

@@ -1,12 +1,7 @@
 """The embedded chain: py-evm through eth-tester, in process, persisted in LMDB.
 
-Layout of ``<data_dir>/chain/``::
-
-    LOCK           flock'ed while a process has the chain open (one writer only)
-    db/            LMDB environment holding the whole py-evm database
-    keys.json      0600: the dev admin (regulator) and operator keys, random, made once
-    chain.json     chain id and genesis hash, checked on every start
-    registry.json  the registry's address (and its deployment), found again on restart
+Its state lives in ``<data_dir>/chain/`` (LOCK, db/, keys.json, chain.json,
+registry.json; the layout and the readers and writers of its files are :mod:`.folder`).
 
 Every transaction is auto-mined into its own block, so a receipt is final as soon
 as ``eth_sendRawTransaction`` returns. All access to py-evm goes through one
@@ -16,7 +11,6 @@ lock: py-evm is not thread-safe.
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import os
 import secrets
@@ -50,6 +44,7 @@ from web3.providers.eth_tester.defaults import API_ENDPOINTS
 from ._pyevm import PersistentPyEVMBackend
 from .base import ChainBackend, RegistryArtifactLike
 from .errors import ChainError, ConfigurationError, RpcError
+from .folder import CHAIN_FILE, KEYS_FILE, REGISTRY_FILE, chain_dir, read_json, write_json
 from .gas import GasPolicy, calldata_floor
 from .lmdb_store import DEFAULT_MAP_SIZE, LmdbAtomicDB
 from .readonly import (
@@ -113,13 +108,13 @@ class EmbeddedChain(ChainBackend):
         max_logs_range: int = 10_000,
         operator_metadata: str = "embedded vntrace node",
     ) -> None:
-        self.dir = Path(data_dir) / "chain"
+        self.dir = chain_dir(data_dir)
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._lock = threading.RLock()
         self._lock_file = _acquire_dir_lock(self.dir / "LOCK")
         self._db: LmdbAtomicDB | None = None
         try:
-            keys = _load_or_create_keys(self.dir / "keys.json")
+            keys = _load_or_create_keys(self.dir / KEYS_FILE)
             admin = admin or Account.from_key(keys["admin"])
             operator = account or Account.from_key(keys["operator"])
             if artifact is None:
@@ -152,8 +147,8 @@ class EmbeddedChain(ChainBackend):
     # -- start-up ------------------------------------------------------------------
 
     def _open_chain(self, chain_id: int, funded: Sequence[str]) -> None:
-        meta_path = self.dir / "chain.json"
-        meta = _read_json(meta_path)
+        meta_path = self.dir / CHAIN_FILE
+        meta = read_json(meta_path)
         if meta is not None and int(meta["chain_id"]) != chain_id:
             raise ConfigurationError(
                 f"{self.dir} holds chain id {meta['chain_id']}, not {chain_id}"
@@ -168,7 +163,7 @@ class EmbeddedChain(ChainBackend):
         )
         genesis = "0x" + self._evm.chain.get_canonical_block_header_by_number(0).hash.hex()
         if meta is None:
-            _write_json(meta_path, {"format": _FORMAT, "chain_id": chain_id, "genesis": genesis})
+            write_json(meta_path, {"format": _FORMAT, "chain_id": chain_id, "genesis": genesis})
         elif meta["genesis"] != genesis:
             raise ConfigurationError(f"{self.dir}: genesis {genesis} is not {meta['genesis']}")
         self._tester = EthereumTester(self._evm, auto_mine_transactions=True)
@@ -184,8 +179,8 @@ class EmbeddedChain(ChainBackend):
         log.info("embedded chain %d at block %d (%s)", chain_id, self.block_number(), self.dir)
 
     def _ensure_registry(self, operator_metadata: str) -> None:
-        path = self.dir / "registry.json"
-        saved = _read_json(path)
+        path = self.dir / REGISTRY_FILE
+        saved = read_json(path)
         admin = self.admin_account.address
         # Deployed by the admin's first transaction, so its address is known even if
         # a crash came between mining the deployment and writing registry.json.
@@ -194,14 +189,14 @@ class EmbeddedChain(ChainBackend):
         if self.get_code(address):
             self._registry = address
             if saved is None:
-                _write_json(path, {"address": address, "admin": admin})
+                write_json(path, {"address": address, "admin": admin})
         elif saved is not None:
             raise ConfigurationError(f"registry.json names {address} but it holds no code")
         else:
             if self._request("eth_getTransactionCount", [admin, "latest"]) not in ("0x0", 0):
                 raise ConfigurationError(f"no registry at {expected} and admin nonce is not 0")
             result = self.deploy_registry(admin)
-            _write_json(
+            write_json(
                 path,
                 {
                     "address": self.registry_address,
@@ -349,6 +344,8 @@ class EmbeddedChain(ChainBackend):
             if self._db is None:
                 raise ChainError("the embedded chain is closed")
             try:
+                if method == "eth_blockNumber":  # eth-tester serialises the head block for it
+                    return hex(max(0, self._evm.chain.header.block_number - 1))
                 if method == "eth_call":
                     return self._eth_call(params)
                 if method == "eth_estimateGas":
@@ -471,39 +468,11 @@ def _acquire_dir_lock(path: Path) -> int:
     return fd
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        with path.open(encoding="utf-8") as fh:
-            data = json.load(fh)
-    except FileNotFoundError:
-        return None
-    if not isinstance(data, dict):
-        raise ConfigurationError(f"{path} is not a JSON object")
-    return data
-
-
-def _write_json(path: Path, data: Mapping[str, Any], *, mode: int = 0o644) -> None:
-    """Write atomically and durably: temp file, fsync, rename, fsync the directory."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.write(fd, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 def _load_or_create_keys(path: Path) -> dict[str, str]:
-    keys = _read_json(path)
+    keys = read_json(path)
     if keys is None:
         keys = {"admin": "0x" + secrets.token_hex(32), "operator": "0x" + secrets.token_hex(32)}
-        _write_json(path, keys, mode=0o600)
+        write_json(path, keys, mode=0o600)
     elif path.stat().st_mode & 0o077:
         raise ConfigurationError(f"{path} must not be readable by group or others (chmod 600)")
     return keys

@@ -4,9 +4,9 @@ py-evm keeps the chain in one process: its LMDB folder takes a lock, and two wri
 would fork the history. So with several gateway processes one process holds the chain
 (the supervisor, which also spawns the workers) and answers the full JSON-RPC of it,
 writes included, on ``127.0.0.1`` only, to callers presenting a per-start bearer token
-that sits in ``chain/host-token`` (mode 0600, in the 0700 chain folder): other users of
-the machine can neither read the token nor reach the chain. Workers reach it through
-:class:`~.hosted.HostedChain`. Two paths:
+that sits in ``chain/host-token`` (mode 0600, in the 0700 chain folder: :mod:`.folder`):
+other users of the machine can neither read the token nor reach the chain. Workers
+reach it through :class:`~.hosted.HostedChain`. Two paths:
 
 - ``POST /internal``: one JSON-RPC request, answered by the chain itself
   (``EmbeddedChain._request``): what a backend needs to read, sign and send.
@@ -28,25 +28,20 @@ import os
 import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ChainError, RpcError
+from .folder import TOKEN_FILE, token_path, write_token
 
 if TYPE_CHECKING:  # the workers import this module for token_path, without py-evm
     from .embedded import EmbeddedChain
 
 log = logging.getLogger("vntrace.chain.host")
 
-TOKEN_FILE = "host-token"
-"""In the chain folder: the bearer token of the running host (0600, replaced per start)."""
+__all__ = ["MAX_BODY", "TOKEN_FILE", "ChainHost", "token_path"]
+
 MAX_BODY = 16 * 1024 * 1024
 """Largest request accepted (an anchor transaction with its calldata is far smaller)."""
-
-
-def token_path(data_dir: str | os.PathLike[str]) -> Path:
-    """Where the host's token is kept for the workers of the node in ``data_dir``."""
-    return Path(data_dir) / "chain" / TOKEN_FILE
 
 
 def _error(ident: Any, code: int, message: str, data: Any = None) -> dict[str, Any]:
@@ -75,11 +70,7 @@ class ChainHost:
 
     def start(self) -> ChainHost:
         """Write the token (0600, atomically) and start answering."""
-        tmp = self._token_path.with_name(TOKEN_FILE + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(self.token)
-        os.replace(tmp, self._token_path)
+        write_token(self._token_path, self.token)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="vntrace-chain-host", daemon=True
         )

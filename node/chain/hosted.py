@@ -3,37 +3,23 @@
 The chain host (:mod:`.host`) answers the embedded chain's JSON-RPC; this backend is
 :class:`~.rpc.RpcChain` over it, with what makes it the *embedded* chain of this data
 folder: the operator and admin keys and the registry address are read from the chain
-folder (``keys.json``, ``registry.json``, written by the holder), the chain id is checked
-against ``chain.json``, and the public ``/rpc`` is answered by the holder
-(:meth:`handle_jsonrpc`), so a worker serves exactly what a single-process node serves.
+folder (``keys.json``, ``registry.json``, written by the holder; read through
+:mod:`.folder`), the chain id is checked against ``chain.json``, and the public
+``/rpc`` is answered by the holder (:meth:`handle_jsonrpc`), so a worker serves
+exactly what a single-process node serves.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 from typing import Any
 
 import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from .errors import ConfigurationError
-from .host import token_path
+from .folder import CHAIN_FILE, KEYS_FILE, REGISTRY_FILE, chain_dir, read_host_token, read_set_up
 from .rpc import RpcChain
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigurationError(
-            f"{path}: {type(exc).__name__}: the process holding the chain has not set it up"
-        ) from None
-    if not isinstance(data, dict):
-        raise ConfigurationError(f"{path} is not a JSON object")
-    return data
 
 
 class HostedChain(RpcChain):
@@ -48,17 +34,11 @@ class HostedChain(RpcChain):
         *,
         admin: LocalAccount | None = None,
     ) -> None:
-        folder = Path(data_dir) / "chain"
-        keys = _read(folder / "keys.json")
-        registry = _read(folder / "registry.json")["address"]
-        chain_id = int(_read(folder / "chain.json")["chain_id"])
-        try:
-            token = token_path(data_dir).read_text(encoding="utf-8").strip()
-        except OSError:
-            raise ConfigurationError(
-                f"VNTRACE_CHAIN_HOST is set but {token_path(data_dir)} is missing: "
-                "is the process holding the chain running?"
-            ) from None
+        folder = chain_dir(data_dir)
+        keys = read_set_up(folder / KEYS_FILE)
+        registry = read_set_up(folder / REGISTRY_FILE)["address"]
+        chain_id = int(read_set_up(folder / CHAIN_FILE)["chain_id"])
+        token = read_host_token(data_dir)
         super().__init__(
             url.rstrip("/") + "/internal",
             Account.from_key(keys["operator"]),

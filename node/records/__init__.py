@@ -9,7 +9,8 @@ only (no web3, py-evm, FastAPI or SQLAlchemy), so the client SDK reuses it as is
 - validation: an event against its product profile, every error with its field path.
 - confidential: salted commitments for private fields, and disclosures to open them.
 - signing: EIP-712 ``Record(bytes32 lot, bytes32 digest)`` signatures, fast recovery.
-- model: ``prepare_record`` (signer) and ``verify_signed_record`` (node, verifiers).
+- model: ``prepare_record`` (signer), ``build_signed_record`` (SDK and node signing a
+  checked EPCIS event) and ``verify_signed_record`` (node, verifiers).
 
 The hashing rules are those of "Hashing and proofs" in shared/DESIGN.md; docs/records.md
 describes the event and profile formats and the decisions taken here.
@@ -57,7 +58,9 @@ from .identifiers import (
 )
 from .model import (
     PreparedRecord,
+    RecordSigner,
     SignedRecord,
+    build_signed_record,
     prepare_record,
     verify_record,
     verify_signed_record,
@@ -125,7 +128,9 @@ __all__ = [
     "verify_record_signature",
     # records
     "PreparedRecord",
+    "RecordSigner",
     "SignedRecord",
+    "build_signed_record",
     "prepare_record",
     "verify_record",
     "verify_signed_record",

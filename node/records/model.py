@@ -5,12 +5,14 @@ same lot key, digest and leaf from the same rules:
 
     prepare_record(profile, gtin, lot, event)  ->  PreparedRecord   (signer side)
     PreparedRecord.sign(key, chain_id, registry)  ->  SignedRecord
+    build_signed_record(gtin, lot, event, salt, ...)  ->  SignedRecord  (checked EPCIS events)
     verify_signed_record(profile, ...)  ->  SignedRecord             (node intake, verifiers)
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -156,6 +158,47 @@ class PreparedRecord:
             registry=to_checksum_address(address_bytes(registry, "registry")),
             disclosures=self.disclosures,
         )
+
+
+RecordSigner = Callable[[int, str, bytes, bytes], bytes]
+"""Signs ``(chain_id, registry, lot_key, digest)``: ``functools.partial(sign_record, key)``
+or a custodial signer's ``sign``."""
+
+
+def build_signed_record(
+    gtin: str,
+    lot: str,
+    event: dict[str, Any],
+    salt: bytes,
+    *,
+    producer: str,
+    chain_id: int,
+    registry: str,
+    sign: RecordSigner,
+) -> SignedRecord:
+    """The signed record of an event already checked by its caller (an EPCIS event
+    signed by the SDK, or by the node with a custodial key): JCS, digest, lot key and
+    leaf as every signer computes them, then ``sign`` over ``(lot key, digest)``.
+
+    One builder so the SDK and the node cannot drift apart; pure but for ``sign``
+    (EIP-712 signatures are deterministic, RFC 6979). ``registry`` comes back EIP-55."""
+    canonical = canonicalize(event)
+    digest = digest_canonical(salt, canonical)
+    key = compute_lot_key(gtin, lot)
+    return SignedRecord(
+        gtin=gtin,
+        lot=lot,
+        lot_key=key,
+        event=event,
+        salt=salt,
+        digest=digest,
+        leaf=record_leaf(key, digest),
+        producer=producer,
+        signature=sign(chain_id, registry, key, digest),
+        chain_id=chain_id,
+        registry=to_checksum_address(address_bytes(registry, "registry")),
+        canonical=canonical,
+    )
 
 
 def _lot_identity(profile: Profile | None, gtin: str, lot: str) -> tuple[str, str, bytes]:

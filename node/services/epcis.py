@@ -53,10 +53,9 @@ from vntrace.node.errors import (
 from vntrace.node.records import (
     RecordError,
     SignedRecord,
+    build_signed_record,
     canonicalize,
-    digest_canonical,
     lot_key,
-    record_leaf,
 )
 from vntrace.node.records.canonical import parse_json
 from vntrace.node.records.signing import to_checksum_address
@@ -572,23 +571,16 @@ def _custodial_record(
 ) -> SignedRecord:
     """The record of an unsigned event, signed by the node with the producer's
     custodial key: the same digest, leaf and EIP-712 signature a producer makes."""
-    canonical = canonicalize(signed)
-    digest = digest_canonical(salt, canonical)
-    key = lot_key(c.gtin, c.lot)
     chain = ctx.chain
-    return SignedRecord(
-        gtin=c.gtin,
-        lot=c.lot,
-        lot_key=key,
-        event=signed,
-        salt=salt,
-        digest=digest,
-        leaf=record_leaf(key, digest),
+    return build_signed_record(
+        c.gtin,
+        c.lot,
+        signed,
+        salt,
         producer=signer.custodian,
-        signature=signer.sign(chain.chain_id, chain.registry_address, key, digest),
         chain_id=chain.chain_id,
         registry=chain.registry_address,
-        canonical=canonical,
+        sign=signer.sign,
     )
 
 

@@ -217,3 +217,15 @@ def test_eth_tester_estimate_misses_the_floor_but_our_limit_does_not(tmp_path: P
         tester_estimate = chain.w3.eth.estimate_gas(tx)  # eth-tester's binary search
         result = chain.transact("verifyMultiProof", *args, sender=dev_account(1))
         assert tester_estimate < result.gas_used <= result.gas_limit
+
+
+def test_block_number_is_eth_testers_latest_block(tmp_path: Path) -> None:
+    """eth_blockNumber answers from the chain's head (eth-tester serialised the whole
+    head block for it): the same number as eth-tester's own latest block, block by block."""
+    with EmbeddedChain(tmp_path, durable=False) as chain:
+        for epoch in (1, 2, 3):
+            latest = chain._tester_request("eth_getBlockByNumber", ["latest", False])
+            assert chain.block_number() == int(latest["result"]["number"])
+            chain.anchor(os.urandom(32), epoch, 1)
+        latest = chain._tester_request("eth_getBlockByNumber", ["latest", False])
+        assert chain.block_number() == int(latest["result"]["number"]) >= 3
