@@ -25,7 +25,12 @@ from . import (
     verification,
 )
 
+# The consumers' hot paths first: FastAPI tries routers in order, about 6 µs each, and
+# a single-bundle POST /v1/verify passed 13 of them (their paths are their own, so the
+# order decides nothing else).
 ROUTERS: tuple[APIRouter, ...] = (
+    verification.router,
+    records.router,
     info.router,
     info.well_known,
     producers.router,
@@ -35,8 +40,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     events.router,
     provenance.router,
     recall.router,
-    records.router,
-    verification.router,
     epochs.router,
     checkpoints.router,
     eudr.router,
