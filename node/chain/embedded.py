@@ -46,6 +46,7 @@ from .base import ChainBackend, RegistryArtifactLike
 from .errors import ChainError, ConfigurationError, RpcError
 from .folder import CHAIN_FILE, KEYS_FILE, REGISTRY_FILE, chain_dir, read_json, write_json
 from .gas import GasPolicy, calldata_floor
+from .head import HEAD_FILE, HeadPage
 from .lmdb_store import DEFAULT_MAP_SIZE, LmdbAtomicDB
 from .readonly import (
     MAX_FEE_HISTORY_BLOCKS,
@@ -113,6 +114,7 @@ class EmbeddedChain(ChainBackend):
         self._lock = threading.RLock()
         self._lock_file = _acquire_dir_lock(self.dir / "LOCK")
         self._db: LmdbAtomicDB | None = None
+        self._head: HeadPage | None = None
         try:
             keys = _load_or_create_keys(self.dir / KEYS_FILE)
             admin = admin or Account.from_key(keys["admin"])
@@ -176,7 +178,16 @@ class EmbeddedChain(ChainBackend):
             self.w3, NamedElementOnion([])
         )
         self._chain_id = chain_id
+        self._head = HeadPage.create(self.dir / HEAD_FILE, self._latest_block())
         log.info("embedded chain %d at block %d (%s)", chain_id, self.block_number(), self.dir)
+
+    def _latest_block(self) -> int:
+        """The latest mined block (eth-tester's "latest": the one below the pending)."""
+        return max(0, self._evm.chain.header.block_number - 1)
+
+    def _publish_head(self) -> None:
+        if self._head is not None:
+            self._head.publish(self._latest_block())
 
     def _ensure_registry(self, operator_metadata: str) -> None:
         path = self.dir / REGISTRY_FILE
@@ -345,13 +356,16 @@ class EmbeddedChain(ChainBackend):
                 raise ChainError("the embedded chain is closed")
             try:
                 if method == "eth_blockNumber":  # eth-tester serialises the head block for it
-                    return hex(max(0, self._evm.chain.header.block_number - 1))
+                    return hex(self._latest_block())
                 if method == "eth_call":
                     return self._eth_call(params)
                 if method == "eth_estimateGas":
                     return self._eth_estimate_gas(params)
-                if method == "eth_sendRawTransaction":
-                    return self._tester.send_raw_transaction(str(params[0]))
+                if method == "eth_sendRawTransaction":  # mined at once (auto-mine)
+                    try:
+                        return self._tester.send_raw_transaction(str(params[0]))
+                    finally:
+                        self._publish_head()  # before anyone hears of the transaction
                 if method == "eth_getLogs":
                     params = self._clamp_logs_query(params)
                     if params is None:
@@ -446,6 +460,9 @@ class EmbeddedChain(ChainBackend):
     def close(self) -> None:
         """Flush and close the store, release the directory lock (idempotent)."""
         with self._lock:
+            if self._head is not None:
+                self._head.close()
+                self._head = None
             if self._db is not None:
                 self._db.close()
                 self._db = None

@@ -10,6 +10,7 @@ formats::
     chain.json     chain id and genesis hash, checked on every start
     registry.json  the registry's address (and its deployment), found again on restart
     host-token     0600: the bearer token of the running chain host (``serve --workers``)
+    head           0600: the latest block number, memory-mapped by the workers (:mod:`.head`)
 
 Standard library only: the workers read it without py-evm.
 """

@@ -19,6 +19,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from .folder import CHAIN_FILE, KEYS_FILE, REGISTRY_FILE, chain_dir, read_host_token, read_set_up
+from .head import HEAD_FILE, HeadPage
 from .rpc import RpcChain
 
 
@@ -51,6 +52,18 @@ class HostedChain(RpcChain):
             headers={"Authorization": f"Bearer {token}"},
         )
         self.public_url = url.rstrip("/") + "/public"
+        self._head = HeadPage.open(folder / HEAD_FILE)
+
+    def block_number(self) -> int:
+        """The head from the holder's shared page (:mod:`.head`), else from the host."""
+        number = self._head.read() if self._head is not None else None
+        return super().block_number() if number is None else number
+
+    def close(self) -> None:
+        if self._head is not None:
+            self._head.close()
+            self._head = None
+        super().close()
 
     def handle_jsonrpc(self, payload: Any) -> Any:
         """The public ``/rpc`` answer, from the process holding the chain."""
