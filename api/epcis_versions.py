@@ -35,16 +35,13 @@ from fastapi import APIRouter, Depends, Header
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
+from vntrace.node.epcis import CBV_VERSION, EPCIS_VERSION, VERSION_HEADERS
 from vntrace.node.epcis.mapping import profile_namespace
 
 from .deps import ProfileDep
 from .problems import Problem
 from .version import package_version
 
-EPCIS_VERSION = "2.0.0"
-CBV_VERSION = "2.0.0"
-VERSION_HEADERS = {"GS1-EPCIS-Version": EPCIS_VERSION, "GS1-CBV-Version": CBV_VERSION}
-"""On every EPCIS answer (the bindings' response headers)."""
 SUPPORTED = {
     "GS1-EPCIS-Min": EPCIS_VERSION,
     "GS1-EPCIS-Max": EPCIS_VERSION,

@@ -184,7 +184,7 @@ def install(app: FastAPI) -> None:
     async def _node(request: Request, exc: node_errors.NodeError) -> JSONResponse:
         if exc.status >= 500 and not isinstance(exc, node_errors.UnavailableError):
             log.error("node error on %s: %s", request.url.path, exc.detail)
-        headers = {"Retry-After": "5"} if exc.status == 503 else None
+        headers = {**exc.headers, **({"Retry-After": "5"} if exc.status == 503 else {})}
         return problem_response(
             request,
             exc.status,
@@ -192,7 +192,8 @@ def install(app: FastAPI) -> None:
             slug=_node_slug(exc),
             title=exc.title,
             errors=exc.errors,
-            headers=headers,
+            headers=headers or None,
+            **exc.extensions,
         )
 
     @app.exception_handler(store_errors.StoreError)

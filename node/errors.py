@@ -1,13 +1,17 @@
 """The node's service-level errors, one tree under :class:`NodeError`.
 
-The gateway maps each class to an HTTP status and an RFC 9457 problem type; the CLI
-prints them. Lower layers (records, store, chain) have their own trees; the service
-translates what a caller can act on into these.
+The gateway maps each class to an HTTP status and an RFC 9457 problem type (with the
+``extensions`` members and ``headers`` an error adds); the CLI prints them. Lower layers
+(records, store, chain) have their own trees; the service translates what a caller can
+act on into these. A feature's own errors join the tree by subclassing the kind their
+status says (EPCIS subscriptions' ``NoSuchNameError`` is a :class:`NotFoundError`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 
 class NodeError(Exception):
@@ -15,11 +19,18 @@ class NodeError(Exception):
 
     status = 500
     title = "Node error"
+    headers: ClassVar[Mapping[str, str]] = MappingProxyType({})
+    """Response headers the answer carries (a protocol's version headers, say)."""
 
     def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or []
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        """Members of the problem beyond RFC 9457's own (§3.2), e.g. ``epcisException``."""
+        return {}
 
 
 class InvalidInputError(NodeError):

@@ -1,10 +1,12 @@
 """What a lot's page derives from its events alone, kept while those events are the same.
 
 The EUDR summary and the map of a cooperative lot (about 1,000 plots) cost tens of
-milliseconds to derive (geometry checks, geodesic areas, simplification) and depend on
-nothing but the events' bytes, which never change once stored. The page keys them by a
-hash of exactly those bytes (:func:`content_key`), so a changed byte in the store (a
-tampered row) derives them afresh, while the verdict is recomputed on every request.
+milliseconds to derive (geometry checks, geodesic areas, simplification), and so does
+reading every EPCIS event in the profile's terms (:func:`profile_provenance`); all
+depend on nothing but the events' bytes, which never change once stored. The page keys
+them by a hash of exactly those bytes (:func:`content_key`), so a changed byte in the
+store (a tampered row) derives them afresh, while everything else about the records
+(status, epoch, recall) is read, and the verdict recomputed, on every request.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from vntrace.node.epcis.records import profile_provenance
+from vntrace.node.profile import Profile
+
 T = TypeVar("T")
 
 MEMO_SIZE = 128
-"""Derived values kept (each lot has a few: summary, map per language)."""
+"""Derived values kept (each lot has a few: summary, map per language, profile events)."""
 
 
 def content_key(event_bytes: Iterable[bytes]) -> bytes:
@@ -68,4 +73,38 @@ def derive(derived: Derived | None, name: str, build: Callable[[], T]) -> T:
     return build() if derived is None else derived.get(name, build)
 
 
-__all__ = ["MEMO_SIZE", "Derived", "PageMemo", "content_key", "derive"]
+def memoised_profile_provenance(
+    derived: Derived | None, profile: Profile, provenance: dict[str, Any]
+) -> dict[str, Any]:
+    """``profile_provenance(profile, provenance)``, its events kept in the memo.
+
+    Only the events are kept (each record's event in the profile's terms is a function
+    of its stored bytes); the records around them are ``provenance``'s, as read now.
+    """
+    if derived is None:
+        return profile_provenance(profile, provenance)
+
+    def events() -> tuple[Any, ...] | None:
+        shown = profile_provenance(profile, provenance)
+        if shown is provenance:
+            return None  # no EPCIS event: the provenance is shown as it is
+        return tuple(r["event"] for r in shown["records"])
+
+    kept = derived.get("profile-events", events)
+    if kept is None:
+        return provenance
+    records = provenance["records"]
+    return {
+        **provenance,
+        "records": [{**r, "event": e} for r, e in zip(records, kept, strict=True)],
+    }
+
+
+__all__ = [
+    "MEMO_SIZE",
+    "Derived",
+    "PageMemo",
+    "content_key",
+    "derive",
+    "memoised_profile_provenance",
+]

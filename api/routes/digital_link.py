@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from vntrace.node.epcis.records import profile_provenance
 from vntrace.node.errors import NotFoundError, UnavailableError
 
 from ..deps import NodeDep, PageMemoDep
@@ -27,6 +26,7 @@ from ..pages import (
     build_lot_page,
     choose_language,
     content_key,
+    memoised_profile_provenance,
     render,
     security_headers,
 )
@@ -128,7 +128,9 @@ def _page(
         return error_page(lang, exc.status_code, t("error.invalid"), str(exc.detail))
     except NotFoundError:
         return error_page(lang, 404, t("error.not_found"))
-    provenance = profile_provenance(node.profile, reading.provenance)  # EPCIS as profile
+    derived = Derived(memo, content_key(r.event_json for r in reading.rows))
+    # EPCIS events in the profile's terms, kept per stored bytes like the summary and map
+    provenance = memoised_profile_provenance(derived, node.profile, reading.provenance)
     try:  # every record, even on a paged page: one failed record fails the lot
         verdicts = node.verify_lot(reading)  # one multiproof per epoch
     except UnavailableError:
@@ -144,7 +146,7 @@ def _page(
         page=paging[1],
         show_all=paging[2],
         eudr_rules=node.eudr.rules,
-        derived=Derived(memo, content_key(r.event_json for r in reading.rows)),
+        derived=derived,
     )
     body = render("lot.html", lang, page=page, title=page.title, switch=page.switch)
     return HTMLResponse(body, status_code=200, headers=page_headers(lang))

@@ -6,7 +6,9 @@ The paths, bodies and status codes of GS1's OpenAPI of the EPCIS 2.0 REST bindin
 ``GET/DELETE /queries/{queryName}/subscriptions/{subscriptionID}``. A producer's API key
 creates and deletes (and owns what it created); a named query's definition and events
 are public like ``/events``; a subscription is seen only by the producer who made it.
-Refusals are problem+json with the bindings' ``epcisException`` name.
+Refusals are problem+json with the bindings' ``epcisException`` name: the service's
+errors are node errors (:mod:`vntrace.node.epcis.subscriptions`), answered by the
+gateway's one handler for them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from starlette.concurrency import run_in_threadpool
 
 from vntrace.node.epcis.index import MAX_PER_PAGE, EpcisQueryError
 from vntrace.node.epcis.subscription_store import QueryRow
-from vntrace.node.epcis.subscriptions import SubscriptionError
 from vntrace.node.records import RecordError
 from vntrace.node.records.canonical import parse_json
 from vntrace.node.services.epcis_subscriptions import EpcisSubscriptionService
@@ -50,17 +51,6 @@ _SUBSCRIPTION_EXAMPLE = {
     "signatureToken": "13df38d8275b13f05704629e5f1cf3d45d6132d5",
     "stream": True,
 }
-
-
-def _problem(exc: SubscriptionError) -> Problem:
-    return Problem(
-        exc.status,
-        str(exc),
-        title=f"EPCIS {exc.epcis_exception}",
-        errors=[{"field": exc.field, "message": exc.message, "code": exc.epcis_exception}],
-        epcisException=exc.epcis_exception,
-        headers=EPCIS_HEADERS,
-    )
 
 
 def _query_problem(exc: EpcisQueryError) -> Problem:
@@ -124,10 +114,7 @@ async def create_query(
     """Create a named query (`{name, query}`, the query of GS1's query schema: lists of
     values, the parameters of `GET /events`). Its events are at `Location` + `/events`."""
     body = await _body(request, settings)
-    try:
-        row = await run_in_threadpool(subs.create_query, producer, body)
-    except SubscriptionError as exc:
-        raise _problem(exc) from None
+    row = await run_in_threadpool(subs.create_query, producer, body)
     return _json(_definition(row), 201, {"Location": f"/epcis/queries/{row.name}"})
 
 
@@ -170,19 +157,13 @@ def list_queries(request: Request, subs: SubscriptionsDep) -> Response:
 @router.get("/queries/{query_name}")
 def get_query(query_name: str, subs: SubscriptionsDep) -> Response:
     """A named query's definition (public)."""
-    try:
-        return _json(_definition(subs.query(query_name)))
-    except SubscriptionError as exc:
-        raise _problem(exc) from None
+    return _json(_definition(subs.query(query_name)))
 
 
 @router.delete("/queries/{query_name}", status_code=204)
 def delete_query(query_name: str, producer: ProducerDep, subs: SubscriptionsDep) -> Response:
     """Remove a named query and every subscription to it (its creator's key only)."""
-    try:
-        subs.delete_query(producer, query_name)
-    except SubscriptionError as exc:
-        raise _problem(exc) from None
+    subs.delete_query(producer, query_name)
     return Response(status_code=204, headers=EPCIS_HEADERS)
 
 
@@ -196,8 +177,6 @@ def query_events(query_name: str, request: Request, subs: SubscriptionsDep) -> R
     (`perPage`, `nextPageToken`, `Link: rel="next"`)."""
     try:
         page = subs.query_events(query_name, _single(request))
-    except SubscriptionError as exc:
-        raise _problem(exc) from None
     except EpcisQueryError as exc:
         raise _query_problem(exc) from None
     doc = subs.query_document(page)
@@ -237,10 +216,7 @@ async def subscribe(
     delivery is a POST of an `EPCISQueryDocument` with `GS1-Signature` =
     base64(HMAC-SHA256(signatureToken, body)); `signatureToken` is required."""
     body = await _body(request, settings)
-    try:
-        sub = await run_in_threadpool(subs.subscribe, producer, query_name, body)
-    except SubscriptionError as exc:
-        raise _problem(exc) from None
+    sub = await run_in_threadpool(subs.subscribe, producer, query_name, body)
     out = sub.to_json()
     location = f"/epcis/queries/{query_name}/subscriptions/{out['subscriptionID']}"
     return _json(out, 201, {"Location": location})
@@ -249,10 +225,7 @@ async def subscribe(
 @router.get("/queries/{query_name}/subscriptions")
 def list_subscriptions(query_name: str, producer: ProducerDep, subs: SubscriptionsDep) -> Response:
     """The caller's subscriptions to the query."""
-    try:
-        return _json([s.to_json() for s in subs.subscriptions(producer, query_name)])
-    except SubscriptionError as exc:
-        raise _problem(exc) from None
+    return _json([s.to_json() for s in subs.subscriptions(producer, query_name)])
 
 
 @router.get("/queries/{query_name}/subscriptions/{subscription_id}")
@@ -260,10 +233,7 @@ def get_subscription(
     query_name: str, subscription_id: str, producer: ProducerDep, subs: SubscriptionsDep
 ) -> Response:
     """One of the caller's subscriptions (`lastNotifiedAt`: the last 2xx from `dest`)."""
-    try:
-        return _json(subs.subscription(producer, query_name, subscription_id).to_json())
-    except SubscriptionError as exc:
-        raise _problem(exc) from None
+    return _json(subs.subscription(producer, query_name, subscription_id).to_json())
 
 
 @router.delete("/queries/{query_name}/subscriptions/{subscription_id}", status_code=204)
@@ -271,10 +241,7 @@ def unsubscribe(
     query_name: str, subscription_id: str, producer: ProducerDep, subs: SubscriptionsDep
 ) -> Response:
     """Unsubscribe: nothing more is sent, including deliveries still owed."""
-    try:
-        subs.unsubscribe(producer, query_name, subscription_id)
-    except SubscriptionError as exc:
-        raise _problem(exc) from None
+    subs.unsubscribe(producer, query_name, subscription_id)
     return Response(status_code=204, headers=EPCIS_HEADERS)
 
 
@@ -284,10 +251,7 @@ def _subscription_discovery(
     """``OPTIONS`` on one subscription (``204SubscriptionEndpointDiscovery``): only its
     owner sees it, as for GET. ``GS1-Query-Min-Record-Time``: ``initialRecordTime``, then
     the last successful delivery."""
-    try:
-        sub = subs.subscription(producer, query_name, subscription_id).to_json()
-    except SubscriptionError as exc:
-        raise _problem(exc) from None
+    sub = subs.subscription(producer, query_name, subscription_id).to_json()
     return {"GS1-Query-Min-Record-Time": sub.get("lastNotifiedAt", sub["initialRecordTime"])}
 
 

@@ -1,23 +1,24 @@
 """The EPCIS tables (migrations 4 and 7) over the node store's engine: index, query, captures.
 
-SQLAlchemy Core through :func:`vntrace.node.store.engine.run_transaction` (retries,
-error mapping), so it runs on SQLite and PostgreSQL alike. The index is derived from the
-stored records and rebuildable (:meth:`EpcisStore.unindexed` walks records not indexed,
-:meth:`EpcisStore.stale` rows an older derivation wrote, such as those indexed before
-migration 7); capture jobs are the node's own bookkeeping of ``POST /epcis/capture``
-(EPCIS 2.0 REST bindings).
+SQLAlchemy Core through :class:`vntrace.node.store.base.TableStore` (the store's
+transactions: retries, error mapping), so it runs on SQLite and PostgreSQL alike. The
+index is derived from the stored records and rebuildable (:meth:`EpcisStore.unindexed`
+walks records not indexed, :meth:`EpcisStore.stale` rows an older derivation wrote, such
+as those indexed before migration 7); capture jobs are the node's own bookkeeping of
+``POST /epcis/capture`` (EPCIS 2.0 REST bindings).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, exists, func, or_, select, update
+from sqlalchemy import Connection, and_, delete, exists, func, or_, select, update
 
-from vntrace.node.store.engine import RetryPolicy, insert_ignore, run_transaction
+from vntrace.node.store.base import TableStore
+from vntrace.node.store.engine import insert_ignore
 from vntrace.node.store.schema import (
     epcis_captures,
     epcis_corrective_ids,
@@ -28,8 +29,6 @@ from vntrace.node.store.schema import (
 )
 
 from .index import INDEX_VERSION, EventQuery, IndexEntry
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +57,8 @@ class EventRow:
     record_time: int | None = None
 
 
-class EpcisStore:
+class EpcisStore(TableStore):
     """Reads and writes of the ``epcis_*`` tables."""
-
-    def __init__(self, engine: Engine, retry: RetryPolicy | None = None) -> None:
-        self._engine = engine
-        self._retry = retry or RetryPolicy()
-
-    def _tx(self, fn: Callable[[Connection], T], *, write: bool, what: str) -> T:
-        return run_transaction(self._engine, fn, write=write, retry=self._retry, what=what)
 
     # -- capture jobs ------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """The tables of migration 5 (named queries, subscriptions, webhook deliveries).
 
-SQLAlchemy Core through :func:`~vntrace.node.store.engine.run_transaction`, so it runs on
+SQLAlchemy Core through :class:`~vntrace.node.store.base.TableStore`, so it runs on
 SQLite and PostgreSQL alike. Writes that several node processes could race on are
 compare-and-set: a subscription's run advances its cursor only from the value it read,
 and a delivery is claimed only from the ``next_attempt_at`` it read, so two workers never
@@ -10,21 +10,20 @@ queue or send the same document twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
-from vntrace.node.store.engine import RetryPolicy, insert_ignore, run_transaction
+from vntrace.node.store.base import TableStore
+from vntrace.node.store.engine import insert_ignore
 from vntrace.node.store.schema import (
     epcis_deliveries,
     epcis_queries,
     epcis_subscriptions,
     records,
 )
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,15 +103,8 @@ def _delivery(r: Any) -> DeliveryRow:
     )
 
 
-class SubscriptionStore:
+class SubscriptionStore(TableStore):
     """Reads and writes of ``epcis_queries``, ``epcis_subscriptions``, ``epcis_deliveries``."""
-
-    def __init__(self, engine: Engine, retry: RetryPolicy | None = None) -> None:
-        self._engine = engine
-        self._retry = retry or RetryPolicy()
-
-    def _tx(self, fn: Callable[[Connection], T], *, write: bool, what: str) -> T:
-        return run_transaction(self._engine, fn, write=write, retry=self._retry, what=what)
 
     # -- named queries -----------------------------------------------------------------
 

@@ -16,7 +16,9 @@ a ``QueryParameterException`` (400), bad subscription controls a
 ``SubscriptionControlsException`` (400), an unknown query or subscription a
 ``NoSuchNameException`` (404), a query name in use a ``ResourceAlreadyExistsException``
 (409, the bindings' name for EPCIS 1.x's DuplicateNameException), another producer's
-resource a ``SecurityException`` (403).
+resource a ``SecurityException`` (403). The errors are :class:`~vntrace.node.errors.NodeError`
+kinds (invalid input, not found, conflict, forbidden), so the gateway answers them as it
+answers every node error, with the name as the problem's ``epcisException``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from vntrace.node.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NodeError,
+    NotFoundError,
+)
+
+from . import VERSION_HEADERS
 from .errors import EpcisError
 from .index import QUERY_PARAMETERS, EpcisQueryError, event_time_ms, parse_query
 
@@ -45,38 +56,49 @@ _PAGING = frozenset({"perPage", "nextPageToken"})
 _INTEGER_PARAMETERS = frozenset({"eventCountLimit", "maxEventCount"})
 
 
-class SubscriptionError(EpcisError):
-    """A named query or subscription request was refused; ``epcis_exception`` is GS1's name."""
+class SubscriptionError(NodeError):
+    """A named query or subscription request was refused; ``epcis_exception`` is GS1's
+    name, which the problem carries as ``epcisException`` (with the EPCIS headers). Each
+    subclass is also the :mod:`vntrace.node.errors` kind its status says."""
 
     status = 400
     epcis_exception = "ValidationException"
+    headers = VERSION_HEADERS
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}" if field else message)
+        code = self.epcis_exception
+        super().__init__(
+            f"{field}: {message}" if field else message,
+            errors=[{"field": field, "message": message, "code": code}],
+        )
         self.field = field
         self.message = message
+        self.title = f"EPCIS {code}"
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {"epcisException": self.epcis_exception}
 
 
-class QueryDefinitionError(SubscriptionError):
+class QueryDefinitionError(InvalidInputError, SubscriptionError):
+    status = 400  # the bindings answer 400, not the node's 422
     epcis_exception = "QueryParameterException"
 
 
-class SubscriptionControlsError(SubscriptionError):
+class SubscriptionControlsError(InvalidInputError, SubscriptionError):
+    status = 400
     epcis_exception = "SubscriptionControlsException"
 
 
-class NoSuchNameError(SubscriptionError):
-    status = 404
+class NoSuchNameError(NotFoundError, SubscriptionError):
     epcis_exception = "NoSuchNameException"
 
 
-class NameExistsError(SubscriptionError):
-    status = 409
+class NameExistsError(ConflictError, SubscriptionError):
     epcis_exception = "ResourceAlreadyExistsException"
 
 
-class NotOwnerError(SubscriptionError):
-    status = 403
+class NotOwnerError(ForbiddenError, SubscriptionError):
     epcis_exception = "SecurityException"
 
 

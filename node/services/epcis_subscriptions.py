@@ -35,6 +35,8 @@ from typing import Any
 
 import httpx
 
+from vntrace.node.background import BackgroundWorker
+from vntrace.node.epcis import VERSION_HEADERS
 from vntrace.node.epcis.index import ORDERING_PARAMETERS, encode_page_token, parse_query
 from vntrace.node.epcis.subscription_store import (
     DeliveryRow,
@@ -128,17 +130,20 @@ class EpcisSubscriptionService:
         self._epcis = epcis
         self.store = SubscriptionStore(ctx.store.engine)
         self.allow_private = allow_private
-        self.poll_seconds = poll_seconds
         self.retry_seconds = retry_seconds
         self.max_attempts = max_attempts
         self.timeout = timeout
         self.settle_ms = settle_ms
         self._resolve = resolve
         self._clock = clock
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._worker = BackgroundWorker(
+            self.run_once,
+            name="vntrace-epcis-subscriptions",
+            interval=poll_seconds,
+            log=log,
+            failure="EPCIS subscription round failed; retrying",
+        )
 
     @classmethod
     def for_node(cls, ctx: NodeContext, epcis: EpcisService) -> EpcisSubscriptionService:
@@ -152,6 +157,15 @@ class EpcisSubscriptionService:
             retry_seconds=s.epcis_webhook_retry_seconds,
             max_attempts=s.epcis_webhook_max_attempts,
         )
+
+    @property
+    def poll_seconds(self) -> float:
+        """Seconds between the worker's rounds when nothing kicks it."""
+        return self._worker.interval
+
+    @poll_seconds.setter
+    def poll_seconds(self, seconds: float) -> None:
+        self._worker.interval = seconds
 
     def _now(self) -> int:
         return to_ms(self._clock())
@@ -340,8 +354,7 @@ class EpcisSubscriptionService:
             headers = {
                 "Content-Type": "application/json",
                 SIGNATURE_HEADER: sign_body(token.decode("utf-8"), d.body),
-                "GS1-EPCIS-Version": "2.0.0",
-                "GS1-CBV-Version": "2.0.0",
+                **VERSION_HEADERS,
                 "VNT-Delivery-ID": f"{sub.subscription_id}/{d.id}",
             }
             r = client.post(sub.dest, content=d.body, headers=headers)
@@ -373,31 +386,13 @@ class EpcisSubscriptionService:
 
     def kick(self) -> None:
         """Ask the worker to look for work now."""
-        self._wake.set()
+        self._worker.kick()
 
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(
-                target=self._run, name="vntrace-epcis-subscriptions", daemon=True
-            )
-            self._thread.start()
+        self._worker.start()
 
     def stop(self, timeout: float = 15.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # keep going: everything owed is in the database
-                log.exception("EPCIS subscription round failed; retrying")
-            self._wake.wait(self.poll_seconds)
-            self._wake.clear()
+        self._worker.stop(timeout)
 
 
 __all__ = ["EpcisSubscriptionService", "Subscription"]

@@ -43,6 +43,21 @@ class StoreBase:
             self.fault_hook(point)
 
 
+class TableStore:
+    """Base of a feature's own tables kept beside ``Store`` (the log's, EPCIS's), on the
+    store's engine: every read and write goes through the store's transaction runner
+    (whole-transaction retries when the database is busy, driver errors mapped onto
+    :class:`~vntrace.node.store.errors.StoreError` with ``what`` in the message), so
+    these tables behave as the store's own on SQLite and PostgreSQL alike."""
+
+    def __init__(self, engine: Engine, retry: RetryPolicy | None = None) -> None:
+        self._engine = engine
+        self._retry = retry or RetryPolicy()
+
+    def _tx(self, fn: Callable[[Connection], T], *, write: bool, what: str) -> T:
+        return run_transaction(self._engine, fn, write=write, retry=self._retry, what=what)
+
+
 def check_bytes(name: str, value: object, size: int | None = None) -> bytes:
     """``value`` as bytes of ``size`` (any size when ``None``), else InvalidInputError."""
     if not isinstance(value, bytes | bytearray | memoryview):

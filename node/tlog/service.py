@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from vntrace.node.background import BackgroundWorker
+
 from .errors import NoteError, SizeNotFoundError, TlogError
 from .leaf import EpochLeaf
 from .merkle import consistency_proof, inclusion_proof, leaf_hash, root_of
@@ -128,14 +130,17 @@ class LogService:
         self.signer = Signer(self.origin, identity.private_key, ED25519)
         self.witnesses = tuple(witnesses)
         self._epochs = epochs
-        self._retry_seconds = retry_seconds
         self._timeout = timeout
         self._clock = clock
         self._lock = threading.RLock()
         self._hashes: list[bytes] = []
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = BackgroundWorker(
+            self._round,
+            name="vntrace-tlog",
+            interval=retry_seconds,
+            log=log,
+            failure="log sync or witness push failed; retrying",
+        )
 
     @classmethod
     def for_node(cls, node: Any) -> LogService:
@@ -194,7 +199,7 @@ class LogService:
             text = Checkpoint(self.origin, len(hashes), root).text
             note = str(Note(text, (self.signer.sign(text),)))
             cp = self._db.put_checkpoint(len(hashes), root, note)
-        self._wake.set()
+        self._worker.kick()
         return cp
 
     def checkpoint(self, size: int | None = None) -> StoredCheckpoint:
@@ -338,28 +343,17 @@ class LogService:
 
     def kick(self) -> None:
         """Ask the background thread to sync and push now."""
-        self._wake.set()
+        self._worker.kick()
 
     def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="vntrace-tlog", daemon=True)
-            self._thread.start()
+        self._worker.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._worker.stop(timeout)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.sync()
-                if self.witnesses:
-                    self.push()
-            except Exception:  # keep retrying; the log is re-derivable
-                log.exception("log sync or witness push failed; retrying")
-            self._wake.wait(self._retry_seconds)
-            self._wake.clear()
+    def _round(self) -> None:
+        """One round of the background thread (a failure is retried after
+        ``retry_seconds``; the log is re-derivable)."""
+        self.sync()
+        if self.witnesses:
+            self.push()

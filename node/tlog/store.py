@@ -11,13 +11,13 @@ works on SQLite and PostgreSQL alike. Invariants it enforces:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, func, select, update
 
-from vntrace.node.store.engine import RetryPolicy, insert_ignore, run_transaction, upsert
+from vntrace.node.store.base import TableStore
+from vntrace.node.store.engine import insert_ignore, upsert
 from vntrace.node.store.schema import (
     tlog_checkpoints,
     tlog_cosignatures,
@@ -27,8 +27,6 @@ from vntrace.node.store.schema import (
 )
 
 from .errors import TlogError
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +45,8 @@ class StoredCheckpoint:
     """The log-signed note (without cosignatures)."""
 
 
-class LogStore:
+class LogStore(TableStore):
     """Reads and writes of the ``tlog_*`` tables."""
-
-    def __init__(self, engine: Engine, retry: RetryPolicy | None = None) -> None:
-        self._engine = engine
-        self._retry = retry or RetryPolicy()
-
-    def _tx(self, fn: Callable[[Connection], T], *, write: bool, what: str) -> T:
-        return run_transaction(self._engine, fn, write=write, retry=self._retry, what=what)
 
     def meta_once(self, key: str, value: str) -> str:
         """Set ``key`` unless set; return the stored value (first writer wins)."""

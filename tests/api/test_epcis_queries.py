@@ -187,3 +187,24 @@ def test_subscription_over_http_delivers_signed_documents(qgw: Gateway) -> None:
         _capture(qgw, p, new_lot())
         assert service.run_once() == (0, 0)
         assert len(rx.got) == 1
+
+
+def test_refusals_are_node_problems_with_the_epcis_headers(qgw: Gateway) -> None:
+    """The service's errors reach the client through the gateway's node-error handler:
+    field errors, ``epcisException`` and the EPCIS version headers, as any answer."""
+    p = qgw.producer()
+    r = qgw.client.get("/epcis/queries/no-such-query", headers=p.headers)
+    body = assert_problem(r, 404, "not-found")
+    assert body["title"] == "EPCIS NoSuchNameException"
+    assert body["errors"] == [
+        {
+            "field": "queryName",
+            "message": "no query named no-such-query",
+            "code": "NoSuchNameException",
+        }
+    ]
+    assert r.headers["GS1-EPCIS-Version"] == r.headers["GS1-CBV-Version"] == "2.0.0"
+    r = qgw.client.post("/epcis/queries", json={"name": "-bad"}, headers=p.headers)
+    body = assert_problem(r, 400, "malformed-request")
+    assert body["epcisException"] == "QueryParameterException"
+    assert r.headers["GS1-EPCIS-Version"] == "2.0.0" and "Retry-After" not in r.headers

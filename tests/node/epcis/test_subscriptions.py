@@ -10,8 +10,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from vntrace.node import errors
 from vntrace.node.epcis.subscriptions import (
+    NameExistsError,
     NoSuchNameError,
+    NotOwnerError,
     QueryDefinitionError,
     SubscriptionControlsError,
     SubscriptionError,
@@ -227,3 +230,26 @@ def test_backoff_doubles_and_is_capped() -> None:
 def test_error_tree() -> None:
     assert issubclass(NoSuchNameError, SubscriptionError)
     assert NoSuchNameError("queryName", "x").status == 404
+
+
+def test_errors_are_node_errors_of_their_kind() -> None:
+    kinds = {
+        QueryDefinitionError: (errors.InvalidInputError, 400, "QueryParameterException"),
+        SubscriptionControlsError: (errors.InvalidInputError, 400, "SubscriptionControlsException"),
+        NoSuchNameError: (errors.NotFoundError, 404, "NoSuchNameException"),
+        NameExistsError: (errors.ConflictError, 409, "ResourceAlreadyExistsException"),
+        NotOwnerError: (errors.ForbiddenError, 403, "SecurityException"),
+    }
+    for cls, (kind, status, name) in kinds.items():
+        exc = cls("queryName", "no good")
+        assert isinstance(exc, kind) and isinstance(exc, errors.NodeError)
+        assert not isinstance(exc, ValueError)  # no longer a records-layer refusal
+        assert (exc.status, exc.title, exc.detail) == (
+            status,
+            f"EPCIS {name}",
+            "queryName: no good",
+        )
+        assert exc.errors == [{"field": "queryName", "message": "no good", "code": name}]
+        assert exc.extensions == {"epcisException": name}
+        assert exc.headers == {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
+    assert errors.NotFoundError("x").extensions == {} and not errors.NotFoundError("x").headers

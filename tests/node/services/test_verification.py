@@ -9,6 +9,7 @@ from eth_account.signers.local import LocalAccount
 
 from vntrace.node.service import TraceNode
 from vntrace.node.services import VerificationService
+from vntrace.node.services.verification import KNOWN_FROM
 
 from .conftest import Signer
 
@@ -76,7 +77,8 @@ def test_signatures_intake_recovered_are_not_recovered_again(
 
     monkeypatch.setattr(bundles, "verify_record_signature", counting)
     stored = [node.proofs.bundle(rid) for rid in record_ids]
-    assert all(v.ok for v in verification.verify_bundles(stored))
+    batch = (stored * KNOWN_FROM)[:KNOWN_FROM]  # large enough to ask the store
+    assert all(v.ok for v in verification.verify_bundles(batch))
     assert calls == []  # every one was verified at intake, byte for byte
 
     # Any byte that differs from the stored record gets the full check again.
@@ -86,11 +88,18 @@ def test_signatures_intake_recovered_are_not_recovered_again(
     upper["signature"] = "0x" + upper["signature"][2:].upper()  # same bytes: still known
     foreign = copy.deepcopy(stored[0])
     foreign["registry"] = "0x" + "11" * 20
-    verdicts = verification.verify_bundles([other, upper, foreign])
+    verdicts = verification.verify_bundles([other, upper, foreign, *batch])
     assert len(calls) == 2
     assert "bad_signature" in verdicts[0].reasons
     assert verdicts[1].ok
     assert "bad_signature" in verdicts[2].reasons
+    assert all(v.ok for v in verdicts[3:])
+
+    # A small batch recovers every signature (cheaper than the store read), same verdicts.
+    calls.clear()
+    small = verification.verify_bundles([other, upper, foreign])
+    assert len(calls) == 3
+    assert [v.reasons for v in small] == [v.reasons for v in verdicts[:3]]
 
 
 def _as_records(verdicts: list) -> list[tuple[str, tuple[str, ...], str | None]]:
@@ -177,3 +186,28 @@ def test_a_stored_tree_that_no_longer_proves_the_lot_fails_every_record_of_its_e
         assert _as_records(verdicts) == _as_records(verification.verify_records(ids))
     finally:
         set_root(root)  # the node is shared by the package's tests
+
+
+def test_a_recalled_lot_judged_once_per_epoch_matches_record_by_record_exactly(
+    verification: VerificationService, node: TraceNode, coop: LocalAccount, sign: Signer
+) -> None:
+    from vntrace.node.services import ProducerService, RecallService
+
+    producer = node.producers.producer(coop.address)
+    gtin, lot = node.profile.gtins[0], "LOT-VER-RECALL"
+    node.intake.submit(producer, gtin, lot, sign(coop, lot)[:3])
+    node.anchor_now()
+    node.intake.submit(producer, gtin, lot, sign(coop, lot)[3:])
+    node.anchor_now()  # two epochs of several records each: facts shared within each
+    RecallService(node.context, ProducerService(node.context)).recall(
+        producer, gtin, lot, "aflatoxin above limit"
+    )
+    reading = node.proofs.read_lot(gtin, lot)
+    assert len(reading.multiproofs) == 2
+    ids = [r["recordId"] for r in reading.provenance["records"]]
+    by_lot = verification.verify_lot(reading)
+    assert by_lot == verification.verify_records(ids)  # every field: reasons, details, anchor
+    assert {v.status for v in by_lot} == {"recalled"}
+    assert all(v.reasons == ("lot_recalled",) and v.signed_by == "producer" for v in by_lot)
+    assert len({v.record_id for v in by_lot}) == len(ids)
+    assert len({v.anchor["txHash"] for v in by_lot if v.anchor}) == 2  # each epoch's own
