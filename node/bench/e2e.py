@@ -342,11 +342,13 @@ def measure_bundle_reads(
     seconds = time.perf_counter() - began
     if any(b.get("status") != "anchored" for b in bundles):
         raise BenchError("a bundle asked for is not anchored")
+    proofs = [len(b.get("proof") or []) for b in bundles]
     return {
         "records": len(bundles),
         "clients": clients,
         "seconds": seconds,
         "records_per_s": len(bundles) / seconds,
+        "mean_proof_length": sum(proofs) / len(proofs) if proofs else None,
     }, bundles
 
 
@@ -403,6 +405,7 @@ def measure_verify_sdk(
     """Records/s of the SDK's independent ``verify_bundles`` (this process + JSON-RPC)."""
     from vntrace.client import verify_bundles
 
+    verify_bundles(bundles[:1], rpc_url=rpc_url)  # lazy imports, untimed (as the baseline's)
     verified, calls = 0, 0
     began = time.perf_counter()
     while True:

@@ -4,8 +4,11 @@
 ``--quick`` is CI-sized), with a progress display:
 
 1. ``chain``: gas on anvil and on the embedded chain (:mod:`.gas`);
-2. ``e2e``: the node's per-record costs in one process (:mod:`.floor`), then a real
-   ``vntrace serve`` over HTTP on the embedded chain and on anvil (:mod:`.e2e`);
+2. ``e2e``: the node's per-record costs in one process (:mod:`.floor`), the public tree
+   build on hex values, then a real ``vntrace serve`` over HTTP on the embedded chain
+   and on anvil (:mod:`.e2e`); after the embedded run, the previous release
+   (:mod:`.baseline`, commit ce9720f) re-measured on the same figures (on by default,
+   off in quick runs unless ``--baseline``);
 3. ``proofs``: the proof engine with its peers (:mod:`.proofs`, one pass);
 4. ``page``: the consumer page of the demo lot and of a 999-event cooperative lot,
    server time and size, and first contentful paint in headless Chromium on a throttled
@@ -27,12 +30,12 @@ import json
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import e2e, floor, gas, machine, peers, plots, summary
+from . import baseline, e2e, floor, gas, machine, peers, plots, summary
 from .procs import REPO_ROOT, AnvilProcess, anvil_binary
 from .progress import Budget, Progress
 
@@ -46,6 +49,7 @@ NEEDS = {
     "chain": (20.0, 8.0),
     "embedded": (90.0, 25.0),
     "anvil": (70.0, 25.0),
+    "baseline": (90.0, 30.0),
     "proofs": (60.0, 15.0),
     "page": (60.0, 25.0),
 }
@@ -90,9 +94,16 @@ def run_suite(
     benchmarks_md: Path | None = None,
     progress: Progress | None = None,
     proof_sizes: Sequence[int] | None = None,
+    with_baseline: bool | None = None,
+    baseline_cache: Path | None = None,
 ) -> dict[str, Any]:
     """Run ``suites`` within ``budget`` seconds; write the results folder (and
-    ``benchmarks_md`` with its plots, when given). Returns the results."""
+    ``benchmarks_md`` with its plots, when given). Returns the results.
+
+    ``with_baseline`` (default: on in full runs, off in quick ones) re-measures the
+    previous release after the embedded run, in its cache (``baseline_cache``)."""
+    if with_baseline is None:
+        with_baseline = not quick
     budget = budget or (QUICK_BUDGET if quick else FULL_BUDGET)
     clock = Budget(budget)
     say = progress or Progress(budget, quiet=True)
@@ -118,10 +129,16 @@ def run_suite(
         say.say("e2e: per-record costs in one process (no HTTP)")
         data: dict[str, Any] = {"schema": "vntrace.bench.e2e/1", "chains": {}}
         data["floor"] = floor.measure_floor(quick)
+        say.say("e2e: StandardMerkleTree.of with hex values (public API)")
+        data["tree_hex"] = baseline.measure_tree_hex(None, quick)
         for chain in chains:
             if fits(chain):
                 one = e2e.run_e2e((chain,), quick, say.say, say.note, scale)
                 data["chains"].update(one["chains"])
+            if chain == "embedded" and with_baseline:
+                data["baseline"] = _baseline(quick, scale, say, baseline_cache, fits)
+        if with_baseline and "baseline" not in data:
+            data["baseline"] = _baseline(quick, scale, say, baseline_cache, fits)
         results["e2e"] = data
     if "proofs" in suites and fits("proofs"):
         from .proofs import run_proof_bench
@@ -143,6 +160,19 @@ def run_suite(
     return finish(results, out_dir, clock, benchmarks_md, say)
 
 
+def _baseline(
+    quick: bool,
+    scale: float,
+    say: Progress,
+    cache: Path | None,
+    fits: Callable[[str], bool],
+) -> dict[str, Any]:
+    """The previous release's figures, or why they were not measured."""
+    if not fits("baseline"):
+        return {"commit": baseline.BASELINE_COMMIT, "error": "skipped: the budget is spent"}
+    return baseline.run_baseline(quick, say.say, scale, cache_dir=cache)
+
+
 def finish(
     results: dict[str, Any],
     out_dir: Path,
@@ -152,6 +182,8 @@ def finish(
 ) -> dict[str, Any]:
     """Judge the targets, draw the plots, write the files."""
     results["targets"] = summary.evaluate(results)
+    if results.get("e2e"):
+        results["issue17"] = summary.issue17(results)
     results["elapsed_seconds"] = clock.elapsed
     results["load_average_end"] = machine.load_average()
     results["plots"] = plots.write_plots(results, out_dir)
@@ -212,7 +244,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-anvil", action="store_true", help="skip the anvil runs")
     parser.add_argument("--no-js", action="store_true", help="skip @openzeppelin/merkle-tree")
+    _baseline_flag(parser)
     return parser
+
+
+def _baseline_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--baseline",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=f"re-measure the previous release ({baseline.BASELINE_COMMIT}) in the same run "
+        "(default: on, off with --quick)",
+    )
 
 
 def _progress(args: argparse.Namespace, budget: float | None) -> Progress:
@@ -221,6 +264,8 @@ def _progress(args: argparse.Namespace, budget: float | None) -> Progress:
 
 def _print_targets(results: dict[str, Any]) -> None:
     print("\n".join(summary.targets_section(results.get("targets") or [])))
+    if results.get("issue17"):
+        print("\n".join(["", "Issue 17 figures:", *summary.issue17_section(results["issue17"])]))
     for kind, path in results.get("files", {}).items():
         print(f"{kind}: {path}")
 
@@ -239,6 +284,7 @@ def main_suite(argv: Sequence[str]) -> int:
         with_js=not args.no_js,
         benchmarks_md=md,
         progress=_progress(args, budget),
+        with_baseline=args.baseline,
     )
     _print_targets(results)
     return 0
@@ -253,6 +299,7 @@ def main_e2e(argv: Sequence[str]) -> int:
     _common(parser, DEFAULT_OUT / "e2e")
     parser.add_argument("--chains", default=",".join(e2e.CHAINS), help="embedded,anvil")
     parser.add_argument("--budget", type=float, help="seconds the run may take")
+    _baseline_flag(parser)
     args = parser.parse_args(argv)
     chains = tuple(c for c in args.chains.split(",") if c)
     unknown = set(chains) - set(e2e.CHAINS)
@@ -266,6 +313,7 @@ def main_e2e(argv: Sequence[str]) -> int:
         suites=("e2e",),
         chains=chains,
         progress=_progress(args, budget),
+        with_baseline=args.baseline,
     )
     _print_targets(results)
     return 0

@@ -10,12 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from . import report as proof_report
+from .baseline import BASELINE_COMMIT, RECORDED
 from .e2e import CHAINS
+from .floor import KECCAKS_PER_LEAF, machine_limits
 
 INGEST_GOAL = 10_000.0
 VERIFY_GOAL = 50_000.0
 LATENCY_GOAL_MS = 20.0
 LATENCY_CLIENTS = 32
+SDK_GOAL = 10_000.0
+TREE_HEX_GOAL = 300_000.0
+TREE_HEX_SIZE = 100_000
 ANCHOR_P95_GOAL_S = 3.0
 GAS_GOAL = 10.0
 GAS_EPOCH = 10_000
@@ -177,6 +182,64 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
         )
     )
 
+    sdk = run.get("verify_sdk") or {}
+    rec = steps.get("eip712_recovery")
+    bound = (
+        "the SDK verifies in the client's own process, on the cores the node also uses "
+        f"here: per record it recovers the EIP-712 signature ({_num(rec)} µs; an "
+        "independent verifier trusts no stored verdict), canonicalises the event "
+        f"(RFC 8785, {_num(steps.get('jcs'))} µs), digests it, hashes the leaf and "
+        "follows the proof, and it reads each root, lot and producer over JSON-RPC once "
+        "per batch"
+        if rec
+        else "per-record costs not measured"
+    )
+    out.append(
+        _target(
+            "sdk_verify",
+            "SDK independent verification (`verify_bundles`)",
+            SDK_GOAL,
+            "records/s",
+            sdk.get("records_per_s"),
+            f"embedded, {sdk.get('per_call')} bundles per call, via {sdk.get('rpc')}"
+            if sdk
+            else "not measured",
+            bound,
+            True,
+        )
+    )
+
+    tree = (results.get("e2e") or {}).get("tree_hex") or {}
+    rate = tree.get("leaves_per_s")
+    kec = steps.get("keccak64")
+    bound = (
+        f"{_num(1e6 / rate)} µs per leaf against {KECCAKS_PER_LEAF} raw keccak-256 calls "
+        f"of {_num(kec)} µs: the rest is decoding two 0x-hex values per leaf, sorting the "
+        "leaves and the tree's own bookkeeping (the value lookup kept for proofs)"
+        if rate and kec
+        else "per-leaf costs not measured"
+    )
+    size = tree.get("size")
+    out.append(
+        _target(
+            "tree_hex",
+            "tree build through the public API, hex values (`StandardMerkleTree.of`)",
+            TREE_HEX_GOAL,
+            "leaves/s",
+            rate,
+            f"{size:,} leaves"
+            + ("" if size >= TREE_HEX_SIZE else f" (not {TREE_HEX_SIZE:,})")
+            + f", best of {tree.get('rounds')}, a fresh process"
+            if rate and size
+            else f"not measured: {tree.get('error')}"
+            if tree.get("error")
+            else "not measured",
+            bound,
+            True,
+        )
+    )
+    _add_limits(out, limits_of(results))
+
     anchoring = run.get("anchoring") or {}
     epoch = anchoring.get("epoch_seconds")
     bound = (
@@ -220,6 +283,164 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
     )
     out += page_targets(results)
     return out
+
+
+def limits_of(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The machine's limit per issue-17 path, from this run's floor and proof lengths."""
+    floor = _floor(results)
+    if not floor:
+        return {}
+    run = _chain(results, "embedded")
+    reads = run.get("bundle_reads") or {}
+    cores = floor.get("cores") or (results.get("machine") or {}).get("usable_cores")
+    return machine_limits(floor, cores, reads.get("mean_proof_length"), _latency_clients(run))
+
+
+def _latency_clients(run: dict[str, Any]) -> int:
+    """32 clients, or the most a (quick) run measured when it did not measure 32."""
+    measured = {r["clients"] for r in run.get("latency") or []}
+    return LATENCY_CLIENTS if LATENCY_CLIENTS in measured or not measured else max(measured)
+
+
+def _add_limits(targets: list[dict[str, Any]], limits: dict[str, dict[str, Any]]) -> None:
+    """Say each missed issue-17 target's machine limit beside what bounds it."""
+    for t in targets:
+        limit = limits.get(t["id"])
+        if not limit or t["met"] is not False or limit["value"] is None:
+            continue
+        t["bound"] += (
+            f". This machine's limit for the path is {_num(limit['value'])} {limit['unit']} "
+            f"({limit['formula']}: {limit['computed']})"
+        )
+
+
+def _ratio(previous: float | None, now: float | None, at_least: bool) -> float | None:
+    """How many times better ``now`` is (rates: now ÷ previous; latencies: previous ÷ now)."""
+    if not previous or not now:
+        return None
+    return now / previous if at_least else previous / now
+
+
+def _run_figures(run: dict[str, Any], tree: dict[str, Any], clients: int) -> dict[str, Any]:
+    """The five issue-17 figures of one e2e run (current or baseline), with where."""
+    best = max(run.get("ingest") or [], key=lambda r: r["records_per_s"], default=None)
+    verify = run.get("verify_api_bundles") or {}
+    lat = next((r for r in run.get("latency") or [] if r["clients"] == clients), None)
+    sdk = run.get("verify_sdk") or {}
+    return {
+        "ingestion": (
+            best["records_per_s"] if best else None,
+            f"batches of {best['batch_size']:,}" if best else "",
+        ),
+        "verify_api": (
+            verify.get("records_per_s"),
+            f"{verify['per_request']:,} bundles per request" if verify else "",
+        ),
+        "latency_p99": (
+            lat.get("p99_ms") if lat else None,
+            f"{lat['count']:,} requests" if lat else "",
+        ),
+        "sdk_verify": (
+            sdk.get("records_per_s"),
+            f"{sdk['per_call']:,} bundles per call" if sdk else "",
+        ),
+        "tree_hex": (
+            tree.get("leaves_per_s"),
+            f"{tree['size']:,} leaves" if tree.get("leaves_per_s") else "",
+        ),
+    }
+
+
+ISSUE17 = (
+    ("ingestion", "ingestion, batch endpoint", "records/s", True, INGEST_GOAL),
+    ("verify_api", "`POST /v1/verify`, bundles", "records/s", True, VERIFY_GOAL),
+    ("latency_p99", "single-bundle verify p99", "ms", False, LATENCY_GOAL_MS),
+    ("sdk_verify", "SDK independent verification", "records/s", True, SDK_GOAL),
+    ("tree_hex", "tree build, public API, hex values", "leaves/s", True, TREE_HEX_GOAL),
+)
+
+
+def issue17(results: dict[str, Any]) -> dict[str, Any]:
+    """Issue 17's five figures: the previous release in this run, now, target, limit."""
+    data = results.get("e2e") or {}
+    base = data.get("baseline") or {}
+    run = _chain(results, "embedded")
+    clients = _latency_clients(run)
+    quick = bool((results.get("config") or {}).get("quick"))
+    now = _run_figures(run, data.get("tree_hex") or {}, clients)
+    old_run = base.get("e2e") or {}
+    old = _run_figures(old_run, base.get("tree_hex") or {}, clients)
+    limits = limits_of(results)
+    why_old = base.get("error") or (
+        f"stopped: {old_run['error']}" if old_run.get("error") else None
+    )
+    if not base:
+        why_old = "not run (the baseline phase is off: `--baseline` turns it on)"
+    rows = []
+    for key, label, unit, at_least, goal in ISSUE17:
+        value, where = now[key]
+        previous, previous_where = old[key]
+        limit = limits.get(key) or {}
+        reason = why_old
+        if previous is None and reason is None:
+            reason = _phase_error(key, old_run, base, clients) or "not measured in this run"
+        met = None if value is None else (value >= goal if at_least else value <= goal)
+        lim = limit.get("value")
+        reached = None
+        if lim and value:
+            reached = value / lim if at_least else lim / value
+        rows.append(
+            {
+                "id": key,
+                "label": label + (f" at {clients} clients" if key == "latency_p99" else ""),
+                "unit": unit,
+                "at_least": at_least,
+                "previous": previous,
+                "previous_where": previous_where,
+                "previous_missing": None if previous is not None else reason,
+                "recorded": None if quick else RECORDED.get(key),
+                "now": value,
+                "now_where": where,
+                "ratio": _ratio(previous, value, at_least),
+                "target": goal,
+                "met": met,
+                "limit": lim,
+                "limit_formula": limit.get("formula"),
+                "limit_computed": limit.get("computed"),
+                "share_of_limit": reached,
+            }
+        )
+    return {
+        "commit": base.get("commit") or BASELINE_COMMIT,
+        "sha": base.get("sha"),
+        "accelerator": base.get("accelerator"),
+        "baseline_error": why_old,
+        "baseline_errors": old_run.get("errors") or {},
+        "tree_roots_match": _roots_match(data.get("tree_hex"), base.get("tree_hex")),
+        "cores": next(iter(limits.values()), {}).get("cores"),
+        "limits": limits,
+        "figures": rows,
+    }
+
+
+PHASES = {"verify_api": "verify bundles", "sdk_verify": "SDK verify"}
+
+
+def _phase_error(key: str, run: dict[str, Any], base: dict[str, Any], clients: int) -> str | None:
+    """Why one baseline figure is missing, from the phase that failed."""
+    if key == "tree_hex":
+        return (base.get("tree_hex") or {}).get("error")
+    errors = run.get("errors") or {}
+    if key == "ingestion":
+        failed = [v for k, v in errors.items() if k.startswith("ingest ")]
+        return failed[0] if failed else None
+    return errors.get(PHASES.get(key) or f"latency {clients}")
+
+
+def _roots_match(now: dict[str, Any] | None, old: dict[str, Any] | None) -> bool | None:
+    if not now or not old or not now.get("root") or not old.get("root"):
+        return None
+    return bool(now["root"] == old["root"] and now.get("size") == old.get("size"))
 
 
 def page_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -289,6 +510,90 @@ def targets_section(targets: list[dict[str, Any]]) -> list[str]:
         "in one run: [docs/benchmarks/workers/workers.md](docs/benchmarks/workers/workers.md) "
         "(`scripts/bench_workers.py`).",
     ]
+    return out
+
+
+def _with_unit(value: float | None, unit: str) -> str:
+    return "—" if value is None else f"{_num(value)} {unit}"
+
+
+def issue17_section(data: dict[str, Any]) -> list[str]:
+    """The five figures against the previous release re-measured here and the limits."""
+    commit = data.get("commit") or BASELINE_COMMIT
+    rows = []
+    for r in data.get("figures") or []:
+        unit = r["unit"]
+        if r["previous"] is not None:
+            previous = f"{_with_unit(r['previous'], unit)} ({r['previous_where']})"
+        else:
+            previous = "not measured"
+        if r.get("recorded") is not None:
+            previous += f"; recorded {_num(r['recorded'])}"
+        ratio = "—" if r["ratio"] is None else f"**{r['ratio']:.2f}x**"
+        mark = "" if r["met"] is None else (" met" if r["met"] else " **missed**")
+        target = f"{'≥' if r['at_least'] else '≤'} {_with_unit(r['target'], unit)}{mark}"
+        limit = _with_unit(r["limit"], unit)
+        if r.get("share_of_limit") is not None:
+            limit += f" ({r['share_of_limit']:.0%} reached)"
+        now = _with_unit(r["now"], unit) + (f" ({r['now_where']})" if r["now_where"] else "")
+        rows.append([r["label"], previous, now, ratio, target, limit])
+    out = _table(
+        [
+            "figure",
+            f"previous release ({commit}), this run",
+            "now",
+            "ratio",
+            "target",
+            "machine limit",
+        ],
+        rows,
+    )
+    out += [
+        "",
+        "Ratio: how many times better now is than the previous release measured in this "
+        "run (rates: now ÷ previous; latency: previous ÷ now). *Recorded*: the figure the "
+        f"previous release published from a full run on another day (BENCHMARKS.md at "
+        f"{commit}; the tree: issue 17), left out of quick runs, whose sizes differ. "
+        "*Reached*: the share of the machine's limit the figure attains.",
+        "",
+    ]
+    reason = data.get("baseline_error")
+    if reason:
+        out += [f"The previous release was not measured in full: {reason}.", ""]
+    else:
+        out += [
+            f"The previous release is commit {commit} (`{str(data.get('sha'))[:12]}`), "
+            "extracted with `git archive` into a cache and imported through `PYTHONPATH` "
+            "under this venv's libraries; its C Merkle accelerator: "
+            f"{data.get('accelerator')}. Its `vntrace serve` ran as one process (it has "
+            "no `--workers`) with this run's settings and was driven by this run's load "
+            "generator; its SDK and its tree build ran in a subprocess on its own code.",
+            "",
+        ]
+    for phase, error in (data.get("baseline_errors") or {}).items():
+        out.append(f"- Previous release, phase *{phase}* failed: `{error[:300]}`")
+    match = data.get("tree_roots_match")
+    if match is not None:
+        out += [
+            "The two tree builds gave "
+            + ("the same root" if match else "**different roots**")
+            + " from the same seeded values.",
+            "",
+        ]
+    limits = data.get("limits") or {}
+    if limits:
+        out += [
+            f"Machine limits, from this run's per-record costs in one process "
+            f"(below) on {data.get('cores')} usable cores:",
+            "",
+        ]
+        labels = {key: label for key, label, *_ in ISSUE17}
+        for key, limit in limits.items():
+            out.append(
+                f"- {labels.get(key, key)}: {limit['formula']}; here {limit['computed']} = "
+                f"**{_with_unit(limit['value'], limit['unit'])}**."
+            )
+        out.append("")
     return out
 
 
@@ -439,8 +744,16 @@ def floor_section(results: dict[str, Any]) -> list[str]:
         "jcs": "RFC 8785 canonical JSON of one event",
         "ed25519_receipt": "signed intake receipt (Ed25519 + JCS)",
         "strict_json_parse": "strict JSON parse, per event of a batch body",
+        "digest": "record digest, keccak-256 of salt and canonical event",
+        "leaf": "record leaf, keccak-256 twice of (lot key, digest)",
+        "proof_node": "following a proof, per 0x-hex node (parse and hash)",
+        "keccak64": "raw keccak-256 of 64 bytes (sha3.keccak_256)",
     }
-    rows = [[label, f"{steps[k]:.1f} µs"] for k, label in labels.items() if k in steps]
+    rows = [
+        [label, f"{steps[k]:.1f} µs" if steps[k] >= 1 else f"{steps[k]:.3g} µs"]
+        for k, label in labels.items()
+        if k in steps
+    ]
     rows += [
         [
             "`TraceNode.submit`, per record of a batch of "
@@ -664,6 +977,8 @@ def render(results: dict[str, Any], images: str | None = None) -> str:
         *targets_section(results.get("targets") or []),
         "",
     ]
+    if results.get("issue17"):
+        lines += ["## Issue 17 figures", "", *issue17_section(results["issue17"])]
     if results.get("e2e"):
         lines += ["## End to end over HTTP", "", *e2e_section(results)]
         lines += ["## Per-record costs in one process", "", *floor_section(results)]

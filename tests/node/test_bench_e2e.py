@@ -77,8 +77,20 @@ def test_every_phase_has_figures(run: tuple[dict[str, Any], Path], chain: str) -
 
 def test_targets_are_judged(run: tuple[dict[str, Any], Path]) -> None:
     targets = {t["id"]: t for t in run[0]["targets"]}
-    for key in ("ingestion", "verify_api", "ack_to_anchored"):
+    for key in ("ingestion", "verify_api", "sdk_verify", "tree_hex", "ack_to_anchored"):
         assert targets[key]["measured"] is not None
         assert targets[key]["met"] in (True, False)
         if targets[key]["met"] is False:
             assert targets[key]["bound"]
+
+
+def test_issue17_figures_without_the_baseline(run: tuple[dict[str, Any], Path]) -> None:
+    data = run[0]["issue17"]
+    assert "--baseline" in data["baseline_error"]  # off in quick runs unless asked
+    rows = {r["id"]: r for r in data["figures"]}
+    for key in ("ingestion", "verify_api", "sdk_verify", "tree_hex"):
+        _positive(rows[key]["now"])
+        _positive(rows[key]["limit"])
+        assert rows[key]["previous"] is None and rows[key]["ratio"] is None
+    assert run[0]["e2e"]["tree_hex"]["size"] == 20_000
+    assert "## Issue 17 figures" in (run[1] / "report.md").read_text(encoding="utf-8")

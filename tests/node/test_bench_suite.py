@@ -184,6 +184,8 @@ def test_targets_met_missed_and_bounds() -> None:
         "ingestion",
         "verify_api",
         "latency_p99",
+        "sdk_verify",
+        "tree_hex",
         "ack_to_anchored",
         "anchor_gas",
     }
