@@ -16,6 +16,7 @@ bundle pointing at some other contract fails with ``chain_mismatch``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -23,6 +24,7 @@ import httpx
 
 from ._checks import BundleJob, ProvenanceJob
 from ._facts import Needs, Pins
+from ._pool import build_jobs, processes_for
 from ._runner import Gather, Plan, ReadChain, RpcTarget, arun, one, run
 from .chain import AsyncChainReader, ChainReader
 from .errors import ConfigurationError
@@ -103,9 +105,11 @@ def bundles_plan(
     pins: Pins,
     record_ids: Sequence[str | None] | None = None,
     target: RpcTarget | None = None,
+    workers: int | None = None,
 ) -> Plan[list[VerificationResult]]:
-    """The plan of :func:`verify_bundles` (the bundles are parsed now, read later)."""
-    return verification(_bundle_jobs(bundles, pins, record_ids), target)
+    """The plan of :func:`verify_bundles` (the bundles are checked offline now, on up to
+    ``workers`` processes, and the chain is read later)."""
+    return verification(build_jobs(bundles, pins, record_ids, workers), target)
 
 
 def provenance_plan(
@@ -128,11 +132,18 @@ def _reader_url(rpc_url: str | None, reader: object | None) -> str:
     return rpc_url or ""
 
 
-def _bundle_jobs(
-    bundles: Sequence[Any], pins: Pins, record_ids: Sequence[str | None] | None
+async def _bundle_jobs_async(
+    bundles: Sequence[Any],
+    pins: Pins,
+    record_ids: Sequence[str | None] | None,
+    workers: int | None,
 ) -> list[BundleJob]:
-    ids = list(record_ids) if record_ids is not None else [None] * len(bundles)
-    return [BundleJob(b, pins, rid) for b, rid in zip(bundles, ids, strict=True)]
+    """:func:`~._pool.build_jobs` off the event loop when the pool takes part (the loop
+    goes on while this thread and the workers check); a small batch is checked inline."""
+    if processes_for(len(bundles), workers) == 1:
+        return build_jobs(bundles, pins, record_ids, 1)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, build_jobs, bundles, pins, record_ids, workers)
 
 
 def verify_bundles(
@@ -146,15 +157,21 @@ def verify_bundles(
     record_ids: Sequence[str | None] | None = None,
     transport: httpx.BaseTransport | None = None,
     timeout: float = 30.0,
+    workers: int | None = None,
 ) -> list[VerificationResult]:
     """Verify many bundles; each root, lot and producer is read from the chain once.
 
     ``record_ids``, when given, are the ids the bundles were asked for (a bundle for
     another record fails with ``leaf_mismatch``). Raises :class:`TransportError` or
     :class:`ChainReadError` only when the chain cannot be read at all.
+
+    ``workers``: how many processes do the offline checks. ``None`` (the default) uses
+    every usable core for a batch of at least 256 bundles; ``1`` keeps them in this
+    process; ``n`` uses this process and ``n - 1`` workers. The verdicts are the same.
     """
     pins = Pins(expected_registry, expected_chain_id, witness_policy)
-    return _blocking(bundles_plan(bundles, pins, record_ids), reader, rpc_url, transport, timeout)
+    plan = bundles_plan(bundles, pins, record_ids, workers=workers)
+    return _blocking(plan, reader, rpc_url, transport, timeout)
 
 
 def verify_bundle(
@@ -219,11 +236,13 @@ async def verify_bundles_async(
     record_ids: Sequence[str | None] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     timeout: float = 30.0,
+    workers: int | None = None,
 ) -> list[VerificationResult]:
-    """:func:`verify_bundles` without blocking the event loop."""
+    """:func:`verify_bundles` without blocking the event loop (a batch the workers
+    check is waited for in a thread)."""
     pins = Pins(expected_registry, expected_chain_id, witness_policy)
-    plan = bundles_plan(bundles, pins, record_ids)
-    return await _nonblocking(plan, reader, rpc_url, transport, timeout)
+    jobs = await _bundle_jobs_async(bundles, pins, record_ids, workers)
+    return await _nonblocking(verification(jobs), reader, rpc_url, transport, timeout)
 
 
 async def verify_bundle_async(
