@@ -11,6 +11,7 @@ reach the same verdict from the same code. Nothing here trusts the gateway's own
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,6 +100,38 @@ def _valid_tx(claimed: Any) -> str | None:
                 return None
             return tx.lower()
     return None
+
+
+def claimed_needs(bundles: Iterable[Any], pins: Pins) -> dict[tuple[int, str], Needs]:
+    """What the bundles *say* they will need from the chain (their root, lot key,
+    producer and anchor transaction as written), unchecked: only to read the chain while
+    their offline checks run. Whatever the checked jobs need beyond it is read after
+    (:func:`~.verify.verification`), so a bundle that lies here costs a second round,
+    never a wrong verdict."""
+    groups: dict[tuple[int, str], Needs] = {}
+    for bundle in bundles:
+        if not isinstance(bundle, dict):
+            continue
+        try:
+            chain_id = int(bundle["chainId"])
+            registry = checksum(str(bundle["registry"]), "registry")
+            root = as_bytes32(bundle["root"], "root")
+            key = as_bytes32(bundle["lotKey"], "lotKey")
+        except (KeyError, TypeError, ValueError, RecordError, ChainReadError):
+            continue
+        if pins.findings(chain_id, registry):
+            continue
+        needs = groups.get((chain_id, registry))
+        if needs is None:
+            needs = groups[chain_id, registry] = Needs(chain_id, registry)
+        needs.roots.add(root)
+        needs.lots.add(key)
+        with suppress(KeyError, ChainReadError):
+            needs.producers.add(checksum(str(bundle["producer"]), "producer"))
+        tx = _valid_tx(bundle.get("anchor"))
+        if tx:
+            needs.receipts.add(tx)
+    return groups
 
 
 class BundleJob:
@@ -580,4 +613,4 @@ class _Epoch:
         return []
 
 
-__all__ = ["BundleJob", "ProvenanceJob"]
+__all__ = ["BundleJob", "ProvenanceJob", "claimed_needs"]

@@ -126,6 +126,16 @@ class Needs:
     def key(self) -> tuple[int, str]:
         return self.chain_id, self.registry
 
+    def covers(self, other: Needs) -> bool:
+        """Whether every fact ``other`` needs is among these (same chain and registry)."""
+        return (
+            self.key == other.key
+            and other.roots <= self.roots
+            and other.lots <= self.lots
+            and other.producers <= self.producers
+            and other.receipts <= self.receipts
+        )
+
     def merge(self, other: Needs) -> None:
         self.roots |= other.roots
         self.lots |= other.lots

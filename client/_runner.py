@@ -12,9 +12,10 @@ pattern of h11 and httpx).
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Awaitable, Callable, Generator, Sequence
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
@@ -42,6 +43,17 @@ class Gather:
 
     plans: tuple[Plan[Any], ...]
     limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Overlap:
+    """Run ``work`` (CPU-bound, no I/O of its own) while ``plan`` does its I/O; answered
+    by ``(work's result, plan's result)``. Blocking, the plan runs in a thread beside
+    the caller's work; async, the work runs in the loop's default executor. The first
+    error (the work's, else the plan's) is raised at the ``yield``."""
+
+    work: Callable[[], Any]
+    plan: Plan[Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +105,44 @@ def run(plan: Plan[T], perform: Callable[[Any], Any]) -> T:
                     time.sleep(effect.seconds)
                 elif isinstance(effect, Gather):
                     value = [run(p, perform) for p in effect.plans]
+                elif isinstance(effect, Overlap):
+                    value = _overlap(effect, perform)
                 else:
                     value = perform(effect)
             except Exception as exc:
                 error = exc
+
+
+def _overlap(effect: Overlap, perform: Callable[[Any], Any]) -> tuple[Any, Any]:
+    box: dict[str, Any] = {}
+
+    def side() -> None:
+        try:
+            box["value"] = run(effect.plan, perform)
+        except BaseException as exc:  # handed to the caller's thread below
+            box["error"] = exc
+
+    thread = threading.Thread(target=side, name="vntrace-overlap", daemon=True)
+    thread.start()
+    try:
+        result = effect.work()
+    finally:
+        thread.join()
+    if "error" in box:
+        raise box["error"]
+    return result, box["value"]
+
+
+async def _aoverlap(effect: Overlap, perform: Callable[[Any], Awaitable[Any]]) -> tuple[Any, Any]:
+    task = asyncio.ensure_future(arun(effect.plan, perform))
+    try:
+        result = await asyncio.get_running_loop().run_in_executor(None, effect.work)
+    except BaseException:
+        task.cancel()
+        with suppress(asyncio.CancelledError, Exception):
+            await task
+        raise
+    return result, await task
 
 
 async def arun(plan: Plan[T], perform: Callable[[Any], Awaitable[Any]]) -> T:
@@ -114,6 +160,8 @@ async def arun(plan: Plan[T], perform: Callable[[Any], Awaitable[Any]]) -> T:
                     await asyncio.sleep(effect.seconds)
                 elif isinstance(effect, Gather):
                     value = await _gather(effect, perform)
+                elif isinstance(effect, Overlap):
+                    value = await _aoverlap(effect, perform)
                 else:
                     value = await perform(effect)
             except Exception as exc:
@@ -132,4 +180,4 @@ async def _gather(effect: Gather, perform: Callable[[Any], Awaitable[Any]]) -> l
     return list(await asyncio.gather(*(bounded(p) for p in effect.plans)))
 
 
-__all__ = ["Gather", "Plan", "ReadChain", "RpcTarget", "Sleep", "arun", "one", "run"]
+__all__ = ["Gather", "Overlap", "Plan", "ReadChain", "RpcTarget", "Sleep", "arun", "one", "run"]

@@ -16,18 +16,18 @@ bundle pointing at some other contract fails with ``chain_mismatch``.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 import httpx
 
-from ._checks import BundleJob, ProvenanceJob
-from ._facts import Needs, Pins
-from ._pool import build_jobs, processes_for
-from ._runner import Gather, Plan, ReadChain, RpcTarget, arun, one, run
+from ._checks import ProvenanceJob, claimed_needs
+from ._facts import Needs, Pins, Snapshot
+from ._pool import build_jobs
+from ._runner import Gather, Overlap, Plan, ReadChain, RpcTarget, arun, one, run
 from .chain import AsyncChainReader, ChainReader
-from .errors import ConfigurationError
+from .errors import ConfigurationError, VntraceError
 from .results import ChainAnchor, VerificationResult
 from .witness import WitnessPolicy
 
@@ -54,19 +54,40 @@ def _groups(jobs: Sequence[_Job]) -> dict[tuple[int, str], Needs]:
 
 
 def verification(
-    jobs: Sequence[_Job], target: RpcTarget | None = None
+    jobs: Sequence[_Job],
+    target: RpcTarget | None = None,
+    prefetched: Prefetched | None = None,
 ) -> Plan[list[VerificationResult]]:
     """The plan of a verification: one round of chain reads per chain and registry the
     jobs name (concurrent when async), then each job's verdict. ``target`` is the
     JSON-RPC a client reads (``None``: the reader the plan is run with)."""
-    groups = list(_groups(jobs).items())
-    planned = [needs.calls() for _, needs in groups]
-    answers = yield Gather(tuple(one(ReadChain(calls, target)) for calls, _ in planned))
-    snaps = {
-        key: needs.snapshot(tags, results)
-        for (key, needs), (_, tags), results in zip(groups, planned, answers, strict=True)
-    }
+    snaps: dict[tuple[int, str], Snapshot] = {}
+    todo: list[tuple[tuple[int, str], Needs]] = []
+    for key, needs in _groups(jobs).items():
+        have = prefetched.get(key) if prefetched else None
+        if have is not None and have[0].covers(needs):
+            snaps[key] = have[1]  # read while the checks ran, and all that is needed
+        else:
+            todo.append((key, needs))
+    if todo:
+        planned = [needs.calls() for _, needs in todo]
+        answers = yield Gather(tuple(one(ReadChain(calls, target)) for calls, _ in planned))
+        for (key, needs), (_, tags), results in zip(todo, planned, answers, strict=True):
+            snaps[key] = needs.snapshot(tags, results)
     return [job.finish(snaps.get(job.needs.key) if job.needs else None) for job in jobs]
+
+
+Prefetched = Mapping[tuple[int, str], tuple[Needs, Snapshot]]
+"""Chain facts read ahead, by (chain id, registry): what was asked and the answers."""
+
+
+def _tolerant(plan: Plan[T]) -> Plan[T | None]:
+    """``plan``'s result, or ``None`` if the chain could not be read (a read ahead only:
+    what it would have answered is asked again, and then its error is the caller's)."""
+    try:
+        return (yield from plan)
+    except VntraceError:
+        return None
 
 
 def _blocking(
@@ -107,9 +128,42 @@ def bundles_plan(
     target: RpcTarget | None = None,
     workers: int | None = None,
 ) -> Plan[list[VerificationResult]]:
-    """The plan of :func:`verify_bundles` (the bundles are checked offline now, on up to
-    ``workers`` processes, and the chain is read later)."""
-    return verification(build_jobs(bundles, pins, record_ids, workers), target)
+    """The plan of :func:`verify_bundles`: the offline checks (on up to ``workers``
+    processes), then the chain. From :data:`PREFETCH_FROM` bundles the chain facts the
+    bundles claim to need are read *while* they are checked (:func:`_prefetching`)."""
+    if len(bundles) < PREFETCH_FROM:
+        return verification(build_jobs(bundles, pins, record_ids, workers), target)
+    return _prefetching(bundles, pins, record_ids, target, workers)
+
+
+PREFETCH_FROM = 64
+"""Bundles from which the chain is read during the offline checks (about 5 ms of them)."""
+
+
+def _prefetching(
+    bundles: Sequence[Any],
+    pins: Pins,
+    record_ids: Sequence[str | None] | None,
+    target: RpcTarget | None,
+    workers: int | None,
+) -> Plan[list[VerificationResult]]:
+    """Read the chain facts the bundles claim to need while their offline checks run
+    (one round per registry, as after them), then finish with what the checked jobs
+    need: facts the read ahead covers are taken from it, the rest is read then. A
+    bundle that lies about what it needs thus costs a second round, never a verdict."""
+    claimed = list(claimed_needs(bundles, pins).items())
+    planned = [needs.calls() for _, needs in claimed]
+    reads = Gather(tuple(_tolerant(one(ReadChain(calls, target))) for calls, _ in planned))
+    work = partial(build_jobs, bundles, pins, record_ids, workers)
+    jobs, answers = yield Overlap(work, one(reads))
+    prefetched: dict[tuple[int, str], tuple[Needs, Snapshot]] = {}
+    for (key, needs), (_, tags), results in zip(claimed, planned, answers, strict=True):
+        if results is not None:
+            try:
+                prefetched[key] = (needs, needs.snapshot(tags, results))
+            except VntraceError:
+                continue  # undecodable: read again after the checks
+    return (yield from verification(jobs, target, prefetched))
 
 
 def provenance_plan(
@@ -130,20 +184,6 @@ def _reader_url(rpc_url: str | None, reader: object | None) -> str:
             "of the same chain) or a reader"
         )
     return rpc_url or ""
-
-
-async def _bundle_jobs_async(
-    bundles: Sequence[Any],
-    pins: Pins,
-    record_ids: Sequence[str | None] | None,
-    workers: int | None,
-) -> list[BundleJob]:
-    """:func:`~._pool.build_jobs` off the event loop when the pool takes part (the loop
-    goes on while this thread and the workers check); a small batch is checked inline."""
-    if processes_for(len(bundles), workers) == 1:
-        return build_jobs(bundles, pins, record_ids, 1)
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(None, build_jobs, bundles, pins, record_ids, workers)
 
 
 def verify_bundles(
@@ -241,8 +281,8 @@ async def verify_bundles_async(
     """:func:`verify_bundles` without blocking the event loop (a batch the workers
     check is waited for in a thread)."""
     pins = Pins(expected_registry, expected_chain_id, witness_policy)
-    jobs = await _bundle_jobs_async(bundles, pins, record_ids, workers)
-    return await _nonblocking(verification(jobs), reader, rpc_url, transport, timeout)
+    plan = bundles_plan(bundles, pins, record_ids, workers=workers)
+    return await _nonblocking(plan, reader, rpc_url, transport, timeout)
 
 
 async def verify_bundle_async(

@@ -41,6 +41,7 @@ import httpx
 from eth_account import Account
 
 from vntrace.client import _pool, verify_bundles
+from vntrace.client import verify as verify_module
 from vntrace.client._facts import Pins
 from vntrace.node.bench.machine import describe
 from vntrace.node.bench.procs import ServeProcess
@@ -187,6 +188,7 @@ def _end_to_end(bundles: list[dict[str, Any]], rpc_url: str, rounds: int) -> lis
             {
                 "1": lambda s=sample: verify_bundles(s, rpc_url=rpc_url, workers=1),
                 "auto": lambda s=sample: verify_bundles(s, rpc_url=rpc_url),
+                "auto_after": lambda s=sample: _reading_after(s, rpc_url),
             },
             rounds,
         )
@@ -198,6 +200,7 @@ def _end_to_end(bundles: list[dict[str, Any]], rpc_url: str, rounds: int) -> lis
                 "processes": _pool.processes_for(size, None),
                 "records_per_s_1": size / best["1"],
                 "records_per_s_auto": size / best["auto"],
+                "records_per_s_auto_after": size / best["auto_after"],
                 "chunks": share,
             }
         )
@@ -206,6 +209,16 @@ def _end_to_end(bundles: list[dict[str, Any]], rpc_url: str, rounds: int) -> lis
             f"{rows[-1]['records_per_s_auto']:,.0f} records/s"
         )
     return rows
+
+
+def _reading_after(bundles: list[dict[str, Any]], rpc_url: str) -> object:
+    """The default, but the chain read only after the offline checks (no read ahead)."""
+    saved = verify_module.PREFETCH_FROM
+    verify_module.PREFETCH_FROM = 10**9
+    try:
+        return verify_bundles(bundles, rpc_url=rpc_url)
+    finally:
+        verify_module.PREFETCH_FROM = saved
 
 
 def _report(result: dict[str, Any]) -> str:
@@ -265,22 +278,28 @@ def _report(result: dict[str, Any]) -> str:
         "",
         "## `verify_bundles` end to end (`workers=1` against the default)",
         "",
-        "| bundles | processes (default) | `workers=1` (records/s) | default (records/s) | "
-        "ratio | chunks of all default calls: workers / caller |",
-        "|---|---|---|---|---|---|",
+        "| bundles | processes (default) | `workers=1` (records/s) | default, chain read "
+        "after the checks (records/s) | default (records/s) | ratio to `workers=1` | "
+        "chunks of all default calls: workers / caller |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in result["end_to_end"]:
         c = row["chunks"]
+        after = row.get("records_per_s_auto_after")
         lines.append(
             f"| {row['bundles']:,} | {row['processes']} | {row['records_per_s_1']:,.0f} | "
-            f"{row['records_per_s_auto']:,.0f} | "
+            + (f"{after:,.0f}" if after else "—")
+            + f" | {row['records_per_s_auto']:,.0f} | "
             f"{row['records_per_s_auto'] / row['records_per_s_1']:.2f}x | "
             f"{c.get('worker', 0)} / {c.get('caller', 0)} |"
         )
     lines += [
         "",
-        "The chain reads (one JSON-RPC batch per call, answered by the node's embedded "
-        "chain on the same cores) and the verdicts from them stay in the calling process.",
+        "The chain reads (one JSON-RPC batch per registry, answered by the node's embedded "
+        "chain on the same cores) stay in the calling process. From "
+        f"{verify_module.PREFETCH_FROM} bundles (every variant but the third column) the "
+        "facts the bundles claim to need are read *while* they are checked, in a thread "
+        "beside the checks; what the checked bundles need beyond that is read after.",
         "",
         "## The first large call of a process",
         "",

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from vntrace.client import VerificationResult, _pool, verify_bundles, verify_bundles_async
 from vntrace.client._facts import Pins
-from vntrace.client.verify import _bundle_jobs_async
+from vntrace.client.verify import PREFETCH_FROM
 from vntrace.client.witness import WitnessPolicy
 from vntrace.node.tlog.note import ED25519, Verifier
 
@@ -165,13 +165,16 @@ def test_async_verification_agrees_and_leaves_the_loop_free(
                 ticks += 1
                 await asyncio.sleep(0)
 
+        times = PREFETCH_FROM // len(items) + 1  # large enough to be checked off the loop
         ticker = asyncio.create_task(tick())
         try:
-            jobs = await _bundle_jobs_async(items * 2, Pins(), ids * 2, 2)
+            many = await verify_bundles_async(
+                items * times, rpc_url=node.rpc_url, record_ids=ids * times, workers=2
+            )
         finally:
             done.set()
             await ticker
-        assert len(jobs) == 2 * len(items)
+        assert many == alone * times
         results = await verify_bundles_async(items, rpc_url=node.rpc_url, record_ids=ids, workers=2)
         return results, ticks
 
