@@ -229,3 +229,40 @@ def test_block_number_is_eth_testers_latest_block(tmp_path: Path) -> None:
             chain.anchor(os.urandom(32), epoch, 1)
         latest = chain._tester_request("eth_getBlockByNumber", ["latest", False])
         assert chain.block_number() == int(latest["result"]["number"]) >= 3
+
+
+def test_call_answers_are_kept_per_block_and_follow_the_head(tmp_path: Path) -> None:
+    """eth_call answers are cached by (block, call): "latest" moves with the head, an
+    explicit block keeps its own state, a revert is never kept."""
+    from vntrace.node.chain import embedded
+
+    with EmbeddedChain(tmp_path, durable=False) as chain:
+        root = os.urandom(32)
+        before = chain.block_number()
+        assert not chain.is_root_valid(root)
+        assert not chain.is_root_valid(root)  # the same call at the same head: kept
+        assert len(chain._calls) >= 1
+        chain.anchor(root, 1, 1)
+        assert chain.is_root_valid(root)  # the head moved: asked afresh
+        # The same question at the earlier block still has the earlier answer.
+        registry = chain.w3.eth.contract(address=chain.registry_address, abi=chain.artifact.abi)
+        data = registry.functions.isRootValid(root)._encode_transaction_data()
+        ask = {"to": chain.registry_address, "data": data}
+        assert chain._request("eth_call", [ask, hex(before)]) == "0x" + "00" * 32
+        assert int(chain._request("eth_call", [ask, "latest"]), 16) == 1
+        # A revert (an unknown selector) raises every time and is not kept.
+        bad = {"to": chain.registry_address, "data": "0xdeadbeef"}
+        kept = len(chain._calls)
+        for _ in range(2):
+            with pytest.raises(RpcError):
+                chain._request("eth_call", [bad, "latest"])
+        assert len(chain._calls) == kept
+        # Bounded: the oldest answers go first.
+        saved = embedded.CALL_CACHE_SIZE
+        embedded.CALL_CACHE_SIZE = 2
+        try:
+            for _ in range(3):
+                chain.is_root_valid(os.urandom(32))
+            assert len(chain._calls) == 2
+        finally:
+            embedded.CALL_CACHE_SIZE = saved
