@@ -71,7 +71,10 @@ class E2EConfig:
     bundles: int = 1000
     verify_batch: int = 1000
     verify_ids_batch: int = 250
-    verify_clients: int = 2
+    # Two per worker of `vntrace serve`'s default on 2 cores: each connection stays with
+    # the worker the kernel hashed it to (SO_REUSEPORT), so with 2 clients both landed on
+    # one worker in about half the runs and the figure halved (6k vs 12k records/s).
+    verify_clients: int = 4
     verify_seconds: float = 6.0
     latency_clients: tuple[int, ...] = (1, 8, 32)
     latency_seconds: float = 5.0
