@@ -35,6 +35,8 @@ from typing import Any
 import httpx
 import pytest
 
+from vntrace.node.store import Store
+
 from .invariants import check_anchored_exactly_once
 from .serve import EventSigner, HttpProducer, ServeProcess, metric, register_producer
 
@@ -136,14 +138,22 @@ def _client_loop(
                     ledger.problems.append(f"{r.status_code}: {r.text[:300]}")
 
 
-def _wait_drained(url: str, timeout: float = 120.0) -> None:
+def _wait_drained(url: str, data_dir: Path, timeout: float = 120.0) -> None:
+    """Until nothing is pending *and* no epoch is sealed but not yet anchored: a step
+    seals an epoch, then anchors it, and in between no record is pending. The final
+    check is on a stopped node, so the clean stop must come when nothing is in flight
+    (one it interrupted stays sealed, and the next start anchors it)."""
     deadline = time.monotonic() + timeout
-    with httpx.Client(base_url=url, timeout=30) as http:
-        while time.monotonic() < deadline:
-            if metric(http, "vntrace_records_pending") == 0:
-                return
-            time.sleep(0.2)
-    raise AssertionError("records still pending after the final run")
+    store = Store.for_data_dir(data_dir)
+    try:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            while time.monotonic() < deadline:
+                if metric(http, "vntrace_records_pending") == 0 and not store.unfinished_epochs():
+                    return
+                time.sleep(0.2)
+    finally:
+        store.close()
+    raise AssertionError("records still pending or epochs unanchored after the final run")
 
 
 @pytest.mark.slow
@@ -204,7 +214,7 @@ def test_acknowledged_http_records_survive_random_sigkills(tmp_path: Path) -> No
             for t in threads:
                 t.join(timeout=90)
         server.start()  # clean run: drain what is pending, then stop cleanly
-        _wait_drained(server.url)
+        _wait_drained(server.url, server.data_dir)
         assert server.stop() == 0, server.log_tail()
     finally:
         if server.alive():
