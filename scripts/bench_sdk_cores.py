@@ -46,6 +46,7 @@ from vntrace.client._facts import Pins
 from vntrace.node.bench.machine import describe
 from vntrace.node.bench.procs import ServeProcess
 from vntrace.node.bench.signing import EventSigner
+from vntrace.node.bench.timing import best_seconds as _best
 
 PER_LOT = 100
 OFFLINE_SIZES = (16, 32, 64, 128, 256, 512, 1000)
@@ -54,15 +55,6 @@ E2E_SIZES = (100, 256, 1000, 4000)
 
 def _say(text: str) -> None:
     print(text, flush=True)
-
-
-def _best(fn: Callable[[], object], rounds: int) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        began = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - began)
-    return best
 
 
 def _side_by_side(variants: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:

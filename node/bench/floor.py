@@ -29,19 +29,11 @@ from sha3 import keccak_256
 from vntrace.node.config import usable_cores
 
 from .signing import EventSigner
+from .timing import best_seconds as _best
 
 PROOF_NODES = 16
 """Nodes of the synthetic proof timed per node (any nodes: following a proof only hashes)."""
 KECCAK_CALLS = 20_000
-
-
-def _best(fn: Callable[[], object], rounds: int) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        began = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - began)
-    return best
 
 
 def _per_item_us(fn: Callable[[], int], rounds: int) -> float:

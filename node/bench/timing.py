@@ -29,6 +29,16 @@ class Rate:
         return asdict(self)
 
 
+def best_seconds(fn: Callable[[], object], rounds: int) -> float:
+    """Seconds of the fastest of ``rounds`` calls of ``fn`` (the least disturbed one)."""
+    best = float("inf")
+    for _ in range(rounds):
+        began = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - began)
+    return best
+
+
 def best_rate(round_fn: Callable[[], int], rounds: int) -> Rate:
     """Run ``round_fn`` (returns the units it did) ``rounds`` times; keep the fastest.
 
