@@ -5,6 +5,11 @@ time the anchorer passes ``after_sign``, with no chance to clean up, exactly lik
 power cut. The crash tests use it to stop a real node process at every step of the
 pipeline and prove that, after a restart, every acknowledged record ends up anchored
 exactly once. Unset (the default), :meth:`FaultPlan.hit` only counts.
+
+Under ``vntrace serve --workers N`` the point kills the worker that reaches it. The plan
+belongs to the workers of one start (each carries it): the supervisor starts
+replacements without it (``node/workers.py``), since a replacement that inherited it
+would die at the same point again, in a loop, and the node would never get past it.
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ one data folder (store, identity, vault), one registry, one anchorer.
   HTTP. All of them take intake and verification; the anchoring loop runs in whichever
   holds the leader lock (``node/anchoring/leader.py``: ``flock`` next to the SQLite
   database, an advisory lock on PostgreSQL), the webhook outbox is leased, so nothing is
-  anchored or delivered twice. A worker asks the kernel for SIGTERM when the supervisor
-  dies (``PR_SET_PDEATHSIG``), so a kill -9 of the supervisor leaves no worker serving.
+  anchored or delivered twice. A worker asks the kernel for SIGKILL when the supervisor
+  dies (``PR_SET_PDEATHSIG``), so a kill -9 of the supervisor leaves no worker serving
+  (see :func:`_die_with_parent` for why not SIGTERM).
 - **Metrics** are summed over the workers by prometheus-client's multiprocess mode
   (``api/metrics.py``), in a folder of the data folder emptied at each start.
 
@@ -42,14 +43,27 @@ from vntrace.node.config import Settings
 log = logging.getLogger("vntrace.workers")
 
 _PR_SET_PDEATHSIG = 1
+FAULT_POINTS_VARIABLE = "VNTRACE_FAULT_POINTS"
 
 
 def _die_with_parent() -> None:
-    """SIGTERM this worker when the supervisor dies (Linux); exit now if it already has."""
+    """SIGKILL this worker when the supervisor dies (Linux); exit now if it already has.
+
+    A supervisor that dies without stopping its workers has crashed (kill -9, OOM), so
+    its workers crash with it. Not SIGTERM: uvicorn takes a SIGTERM that arrives during
+    startup as "stop once started", so a worker starting up (a replacement, or one still
+    opening the node against a chain host that died with the supervisor) goes on for
+    seconds holding its listening socket, which the kernel keeps filling with new
+    connections (the next start's sockets join the same ``SO_REUSEPORT`` group); they
+    are reset when it exits (CI saw ``/metrics`` reset right after a restart). A leader
+    in a graceful stop also keeps the anchorer lock. Nothing acknowledged is lost:
+    acknowledged means committed, and a step cut anywhere is resumed by the next leader
+    (the kill -9 suite).
+    """
     if sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         except (OSError, AttributeError):  # pragma: no cover - no prctl
             log.warning("cannot ask to be stopped with the supervisor")
     parent = multiprocessing.parent_process()
@@ -59,10 +73,16 @@ def _die_with_parent() -> None:
 
 
 def app() -> Any:
-    """The ASGI app of one worker (uvicorn factory: ``vntrace.node.workers:app``)."""
+    """The ASGI app of one worker (uvicorn factory: ``vntrace.node.workers:app``).
+
+    The death signal is asked for before the API is imported (seconds on a loaded
+    machine): a replacement worker holds its listening socket from its first moment, and
+    one left starting up after the supervisor died would hold the socket's queued
+    connections until it exits.
+    """
+    _die_with_parent()
     from vntrace.api import create_app
 
-    _die_with_parent()
     return create_app(Settings())
 
 
@@ -189,6 +209,9 @@ def _supervisor_class() -> type:
 
         def init_processes(self) -> None:
             self.processes = [self._spawn(i) for i in range(self.processes_num)]
+            # A crash point is for the workers of this start (node/faults.py): a
+            # replacement that inherited it would die at the same point again, in a loop.
+            os.environ.pop(FAULT_POINTS_VARIABLE, None)
 
         def keep_subprocess_alive(self) -> None:
             if self.should_exit.is_set():

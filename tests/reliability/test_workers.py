@@ -6,7 +6,8 @@ and the public ``/rpc`` the same, one anchorer anchors every acknowledged record
 once, metrics count the requests of all workers, a worker killed with SIGKILL is
 replaced without losing what it acknowledged, and a supervisor killed with SIGKILL takes
 its workers with it (none is left serving a dead chain), after which the node restarts
-on the same folder and drains.
+on the same folder and drains; a worker that reaches a fault point dies and its
+replacement does not inherit the point.
 """
 
 from __future__ import annotations
@@ -158,6 +159,42 @@ def test_two_workers_are_one_node(tmp_path: Path) -> None:
         assert node.stop() == 0
         state = check_anchored_exactly_once(node.data_dir)
         assert set(acked + more) <= state.leaves
+    finally:
+        if node.alive():
+            node.kill()
+
+
+def test_a_crash_point_is_not_inherited_by_replacements(tmp_path: Path) -> None:
+    """A worker that reaches a fault point dies, and its replacement starts without the
+    plan (one that inherited it died at the same point again, in a loop, and the node
+    never anchored: node/faults.py)."""
+    node = ServeProcess(
+        tmp_path / "node",
+        env={"VNTRACE_EPOCH_SECONDS": "0.3", "VNTRACE_FAULT_POINTS": "seal:selected"},
+        args=("--workers", "2"),
+    )
+    node.start(timeout=120)
+    try:
+        first = wait_for(
+            lambda: len(workers_of(node.pid)) == 2 and workers_of(node.pid), 60, "2 workers"
+        )
+        http = httpx.Client(base_url=node.url, timeout=30)
+        info = http.get("/v1/info").json()
+        producer = register_producer(http, node.admin_headers(), "Faults")
+        signer = EventSigner(info)
+        items, ids = signer.sign(producer.account, "F-1", 3)
+        r = http.post(
+            f"/v1/lots/{signer.gtin}/F-1/events", json={"events": items}, headers=producer.headers
+        )
+        assert r.status_code == 201, r.text
+        wait_anchored(http, ids, timeout=90)
+        # Each worker of the start carries the plan (the leader dies, the next leader
+        # too); no replacement does, so the node anchors after at most one death each.
+        deaths = node.log_tail(100_000).count("fault injection: SIGKILL at seal:selected")
+        assert 1 <= deaths <= len(first), node.log_tail()
+        assert len(set(first) - set(workers_of(node.pid))) == deaths
+        assert node.stop() == 0
+        assert set(ids) <= check_anchored_exactly_once(node.data_dir).leaves
     finally:
         if node.alive():
             node.kill()
