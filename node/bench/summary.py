@@ -100,8 +100,9 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
         f"`TraceNode.submit` alone costs {_num(submit)} µs per record without HTTP "
         f"(≤ {_num(1e6 / submit)} records/s), of which EIP-712 recovery "
         f"{_num(steps.get('eip712_recovery'))} µs, profile validation "
-        f"{_num(steps.get('profile_validation'))} µs, the signed Ed25519 receipt "
-        f"{_num(steps.get('ed25519_receipt'))} µs, RFC 8785 {_num(steps.get('jcs'))} µs, "
+        f"{_num(steps.get('profile_validation'))} µs, its receipt (a JCS leaf and an "
+        "inclusion proof; one Ed25519 signature per request) "
+        f"{_num(steps.get('batch_receipt'))} µs, RFC 8785 {_num(steps.get('jcs'))} µs, "
         "the rest the SQLite insert through SQLAlchemy; the strict JSON parser adds "
         f"{_num(steps.get('strict_json_parse'))} µs and the HTTP stack, the idempotency "
         "record and the client share the same two cores. 10k/s needs about 100 µs per "
@@ -742,7 +743,7 @@ def floor_section(results: dict[str, Any]) -> list[str]:
         "eip712_recovery": "EIP-712 signature recovery (coincurve)",
         "profile_validation": "profile validation of one event",
         "jcs": "RFC 8785 canonical JSON of one event",
-        "ed25519_receipt": "signed intake receipt (Ed25519 + JCS)",
+        "batch_receipt": "intake receipt per record of a request (JCS leaf, proof, 1 signature)",
         "strict_json_parse": "strict JSON parse, per event of a batch body",
         "digest": "record digest, keccak-256 of salt and canonical event",
         "leaf": "record leaf, keccak-256 twice of (lot key, digest)",

@@ -119,7 +119,7 @@ RESULTS: dict[str, Any] = {
                 "eip712_recovery": 60.0,
                 "profile_validation": 50.0,
                 "jcs": 12.0,
-                "ed25519_receipt": 70.0,
+                "batch_receipt": 70.0,
                 "strict_json_parse": 20.0,
             },
             "service": {
