@@ -85,6 +85,13 @@ class ProvenanceService:
     def bundles(self, record_ids: Sequence[str]) -> list[dict[str, Any] | None]:
         """Bundles of many records, read in one store transaction; ``None`` where a
         record id is unknown or malformed (the caller says so per item)."""
+        return [None if hit is None else hit[0] for hit in self.stored_bundles(record_ids)]
+
+    def stored_bundles(
+        self, record_ids: Sequence[str]
+    ) -> list[tuple[dict[str, Any], RecordRow] | None]:
+        """:meth:`bundles` with the row each was built from (verification reads what
+        intake checked from it instead of asking the store again)."""
         keys: list[bytes | None] = []
         for rid in record_ids:
             try:
@@ -93,10 +100,10 @@ class ProvenanceService:
                 keys.append(None)
         found = self._ctx.store.records_with_proofs([k for k in keys if k is not None])
         sections: dict[int, dict[str, Any] | None] = {}  # one log section per epoch
-        out: list[dict[str, Any] | None] = []
+        out: list[tuple[dict[str, Any], RecordRow] | None] = []
         for key in keys:
             hit = found.get(key) if key is not None else None
-            out.append(None if hit is None else self._bundle(*hit, sections=sections))
+            out.append(None if hit is None else (self._bundle(*hit, sections=sections), hit[0]))
         return out
 
     def _bundle(

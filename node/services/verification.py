@@ -15,7 +15,7 @@ the stored record in any byte still gets every check.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from vntrace.node import bundles
@@ -31,7 +31,9 @@ from vntrace.node.records import (
     lot_key,
     record_leaf,
 )
+from vntrace.node.records.signing import address_bytes
 from vntrace.node.store.errors import StoreError
+from vntrace.node.store.types import IntakeSignature
 
 from .context import NodeContext, hex0x, memo_put
 from .custodial import registered_custodians
@@ -67,6 +69,13 @@ class VerificationService:
 
     def verify_bundles(self, items: Sequence[dict[str, Any]]) -> list[Verdict]:
         """Verify many bundles: offline checks, then each root and lot checked once."""
+        return self._verify(items, None)
+
+    def _verify(
+        self, items: Sequence[dict[str, Any]], stored: Mapping[bytes, IntakeSignature] | None
+    ) -> list[Verdict]:
+        """``stored``: what intake checked of these leaves, when the caller read it
+        already (``None``: read it here)."""
         try:  # the registry's events since the last batch: then no eth_call per record
             self._roots.refresh()
         except ChainError as exc:
@@ -79,7 +88,7 @@ class VerificationService:
                 verifier = by_root[root] = BatchVerifier(root)
             return verifier.verify(leaf, proof)
 
-        known = self._known_signatures(items)
+        known = self._known_signatures(items, stored)
         custodians = self._known_custodians(items)
         verdicts: list[Verdict] = []
         for item in items:
@@ -109,23 +118,27 @@ class VerificationService:
             raise UnavailableError(f"the store could not be read: {exc}") from exc
         return lambda producer, custodian: (producer.lower(), custodian.lower()) in found
 
-    def _known_signatures(self, items: Sequence[Any]) -> bundles.SignatureKnown:
-        """What intake already verified for these bundles' leaves (one store read).
+    def _known_signatures(
+        self, items: Sequence[Any], stored: Mapping[bytes, IntakeSignature] | None = None
+    ) -> bundles.SignatureKnown:
+        """What intake already verified for these bundles' leaves: ``stored``, or one
+        store read.
 
         Below :data:`KNOWN_FROM` bundles nothing is read: recovering their signatures
         (~40 µs each) costs less than the read (a transaction, ~150 µs here)."""
-        if len(items) < KNOWN_FROM:
-            return lambda *_: False
-        leaves = []
-        for item in items:
+        if stored is None:
+            if len(items) < KNOWN_FROM:
+                return lambda *_: False
+            leaves = []
+            for item in items:
+                try:
+                    leaves.append(as_bytes32(item["leaf"], "leaf"))
+                except (KeyError, TypeError, RecordError):
+                    continue
             try:
-                leaves.append(as_bytes32(item["leaf"], "leaf"))
-            except (KeyError, TypeError, RecordError):
-                continue
-        try:
-            stored = self._ctx.store.intake_signatures(leaves)
-        except StoreError:  # an optimisation only: a store hiccup means full checks
-            stored = {}
+                stored = self._ctx.store.intake_signatures(leaves)
+            except StoreError:  # an optimisation only: a store hiccup means full checks
+                stored = {}
         chain = self._ctx.chain
         chain_id, registry = chain.chain_id, chain.registry_address.lower()
 
@@ -147,9 +160,18 @@ class VerificationService:
 
     def verify_records(self, record_ids: Sequence[str]) -> list[Verdict]:
         """Verify stored records by id, through the same path as a consumer's bundles."""
-        found = self._provenance.bundles(record_ids)  # one read for the whole batch
-        unknown = {i for i, bundle in enumerate(found) if bundle is None}
-        verdicts = self.verify_bundles([bundle or {} for bundle in found])
+        found = self._provenance.stored_bundles(record_ids)  # one read for the whole batch
+        unknown = {i for i, hit in enumerate(found) if hit is None}
+        lookups = self._provenance.lookups
+        stored = {  # what intake checked, from the rows just read: no second read
+            row.leaf: IntakeSignature(
+                row.digest,
+                row.signature,
+                row.custodian or address_bytes(lookups.producer_address(row.producer_id)),
+            )
+            for _, row in filter(None, found)
+        }
+        verdicts = self._verify([hit[0] if hit else {} for hit in found], stored)
         return [
             Verdict("failed", (Reason.UNKNOWN_RECORD.value,), ("no such record",), rid)
             if i in unknown

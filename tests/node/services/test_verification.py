@@ -102,6 +102,34 @@ def test_signatures_intake_recovered_are_not_recovered_again(
     assert [v.reasons for v in small] == [v.reasons for v in verdicts[:3]]
 
 
+def test_verify_records_takes_what_intake_checked_from_the_rows_it_read(
+    verification: VerificationService,
+    node: TraceNode,
+    record_ids: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One store read: the bundles' rows carry the digest, signature and signer, so
+    ``intake_signatures`` is not asked and no signature is recovered, whatever the size."""
+    from vntrace.node import bundles
+
+    recovered: list[str] = []
+    real = bundles.verify_record_signature
+
+    def counting(*args: object) -> None:
+        recovered.append("recovered")
+        real(*args)  # type: ignore[arg-type]
+
+    def no_second_read(*_: object) -> None:
+        raise AssertionError("intake_signatures read again")
+
+    monkeypatch.setattr(bundles, "verify_record_signature", counting)
+    monkeypatch.setattr(node.store, "intake_signatures", no_second_read)
+    for ids in (record_ids[:1], record_ids * KNOWN_FROM):
+        verdicts = verification.verify_records(ids)
+        assert [v.status for v in verdicts] == ["verified"] * len(ids)
+    assert recovered == []
+
+
 def _as_records(verdicts: list) -> list[tuple[str, tuple[str, ...], str | None]]:
     return [(v.status, v.reasons, v.record_id) for v in verdicts]
 
