@@ -489,73 +489,17 @@ def _measure_old(
     say: Say,
     work: Path,
 ) -> None:
-    """The current load generator against the old node: the figures issue 17 compares."""
-    url = server.url
-    with httpx.Client(base_url=url, timeout=120.0) as http:
-        info = e2e._check(http.get("/v1/info"), 200).json()
-        epoch_seconds = float(info.get("epochSeconds") or cfg.epoch_seconds or 2.0)
-        run.node.update(chain_id=info["chainId"], epoch_seconds=epoch_seconds)
-        gtin = info["gtins"][0]
-        producers = e2e._make_producers(http, server.admin_token(), info, cfg.clients)
-        all_ids: list[str] = []
-        last: list[list[str]] = []
-        for bs in cfg.batch_sizes:
-            say(f"baseline {base.commit}: ingestion, batches of {bs}, {cfg.clients} clients")
-            got = run.phase(
-                f"ingest {bs}",
-                say,
-                lambda bs=bs: e2e.measure_ingest(url, producers, gtin, bs, cfg, tag="OLD"),
-            )
-            if got is not None:
-                run.ingest.append(got[0])
-                all_ids += got[1]
-                last = got[2]
-        if not all_ids:
-            raise e2e.BenchError("no record was ingested by the old node")
-        say(f"baseline {base.commit}: waiting for {len(all_ids):,} records to be anchored")
-        newest = [batch[-1] for batch in last]
-        run.node["drain_s"] = e2e.wait_anchored(http, newest, timeout=epoch_seconds * 5 + 120)
-        ids = e2e._sample(all_ids, cfg.bundles)
-        read = run.phase("bundle reads", say, lambda: e2e.measure_bundle_reads(url, ids))
-        if read is None:
-            raise e2e.BenchError("no bundle could be read from the old node")
-        run.bundle_reads, bundles = read
-        say(f"baseline {base.commit}: POST /v1/verify, {cfg.verify_batch} bundles per request")
-        run.verify_api_bundles = (
-            run.phase(
-                "verify bundles",
-                say,
-                lambda: e2e.measure_verify_api(
-                    url,
-                    bundles,
-                    "bundles",
-                    cfg.verify_batch,
-                    cfg.verify_clients,
-                    cfg.verify_seconds,
-                ),
-            )
-            or {}
-        )
-        say(f"baseline {base.commit}: its SDK's verify_bundles against its /rpc")
-        run.verify_sdk = (
-            run.phase(
-                "SDK verify",
-                say,
-                lambda: measure_sdk(
-                    base, url + "/rpc", bundles[: cfg.verify_batch], cfg.verify_seconds, work
-                ),
-            )
-            or {}
-        )
-        for clients in cfg.latency_clients:
-            say(f"baseline {base.commit}: single-bundle verification latency, {clients} clients")
-            row = run.phase(
-                f"latency {clients}",
-                say,
-                lambda c=clients: e2e.measure_latency(url, bundles, c, cfg.latency_seconds),
-            )
-            if row is not None:
-                run.latency.append(row)
+    """The current load generator against the old node, through the same phase sequence
+    as the current node's run: the figures issue 17 compares (its own SDK, in a
+    subprocess; no record-id or anchoring phase, which issue 17 does not compare)."""
+    plan = e2e.PhasePlan(
+        label=f"baseline {base.commit}",
+        tag="OLD",
+        sdk=lambda rpc, bundles, seconds: measure_sdk(base, rpc, bundles, seconds, work),
+        record_ids=False,
+        ack_to_anchored=False,
+    )
+    e2e.measure_phases(run, server, cfg, plan, say)
 
 
 def run_baseline(

@@ -597,6 +597,29 @@ def run_chain(
     return run
 
 
+SdkMeasure = Callable[[str, list[dict[str, Any]], float], dict[str, Any]]
+"""``(rpc_url, bundles, seconds)`` to the SDK phase's figures."""
+
+
+@dataclass(frozen=True)
+class PhasePlan:
+    """Which node the phases measure, and the phases that differ between runs.
+
+    The current node's run and the previous release's (``baseline.py``) go through the
+    same sequence (:func:`measure_phases`), so their figures stay comparable."""
+
+    label: str
+    """Progress prefix: ``e2e embedded``, ``baseline ce9720f``."""
+    tag: str
+    """Lot-name prefix of the ingested batches."""
+    sdk: SdkMeasure
+    rpc_url: str | None = None
+    """Where the SDK reads the chain (default: the node's ``/rpc``)."""
+    record_ids: bool = True
+    """Also measure ``POST /v1/verify`` with record ids."""
+    ack_to_anchored: bool = True
+
+
 def _measure(
     run: ChainRun,
     server: ServeProcess,
@@ -605,27 +628,45 @@ def _measure(
     say: Say,
     note: Note,
 ) -> None:
-    chain = run.chain
-    url = server.url
+    plan = PhasePlan(
+        label=f"e2e {run.chain}",
+        tag=run.chain[:3].upper(),
+        sdk=measure_verify_sdk,
+        rpc_url=anvil.url if anvil is not None else None,
+    )
+    measure_phases(run, server, cfg, plan, say, note)
+
+
+def measure_phases(
+    run: ChainRun,
+    server: ServeProcess,
+    cfg: E2EConfig,
+    plan: PhasePlan,
+    say: Say,
+    note: Note | None = None,
+) -> None:
+    """Every timed phase against a running node, in order: ingestion per batch size,
+    the drain, bundle reads, ``POST /v1/verify``, the SDK, latency, then (if planned)
+    acknowledgement to anchored. A phase that fails is recorded and the next runs."""
+    note = note or (lambda _m: None)
+    label, url = plan.label, server.url
     with httpx.Client(base_url=url, timeout=120.0) as http:
         info = _check(http.get("/v1/info"), 200).json()
         epoch_seconds = float(info.get("epochSeconds") or cfg.epoch_seconds or 2.0)
-        run.node.update(
-            chain_id=info["chainId"],
-            epoch_seconds=epoch_seconds,
-            limits=info.get("limits"),
-        )
+        run.node.update(chain_id=info["chainId"], epoch_seconds=epoch_seconds)
+        if "limits" in info:
+            run.node["limits"] = info["limits"]
         gtin = info["gtins"][0]
         producers = _make_producers(http, server.admin_token(), info, cfg.clients)
 
         all_ids: list[str] = []
         last_batches: list[list[str]] = []
         for bs in cfg.batch_sizes:
-            say(f"e2e {chain}: ingestion, batches of {bs}, {cfg.clients} clients")
+            say(f"{label}: ingestion, batches of {bs}, {cfg.clients} clients")
             got = run.phase(
                 f"ingest {bs}",
                 say,
-                lambda bs=bs: measure_ingest(url, producers, gtin, bs, cfg, tag=chain[:3].upper()),
+                lambda bs=bs: measure_ingest(url, producers, gtin, bs, cfg, tag=plan.tag),
             )
             if got is not None:
                 run.ingest.append(got[0])
@@ -633,20 +674,20 @@ def _measure(
                 last_batches = got[2]
                 note(f"{got[0]['records_per_s']:,.0f} records/s")
         if not all_ids:
-            raise BenchError("no record was ingested")
+            raise BenchError(f"{label}: no record was ingested")
 
-        say(f"e2e {chain}: waiting for {len(all_ids):,} records to be anchored")
+        say(f"{label}: waiting for {len(all_ids):,} records to be anchored")
         newest = [batch[-1] for batch in last_batches]
         run.node["drain_s"] = wait_anchored(http, newest, timeout=epoch_seconds * 5 + 120)
 
-        say(f"e2e {chain}: reading {min(cfg.bundles, len(all_ids))} bundles")
+        say(f"{label}: reading {min(cfg.bundles, len(all_ids))} bundles")
         ids = _sample(all_ids, cfg.bundles)
         read = run.phase("bundle reads", say, lambda: measure_bundle_reads(url, ids))
         if read is None:
-            raise BenchError("no bundle could be read")
+            raise BenchError(f"{label}: no bundle could be read")
         run.bundle_reads, bundles = read
 
-        say(f"e2e {chain}: POST /v1/verify, {cfg.verify_batch} bundles per request")
+        say(f"{label}: POST /v1/verify, {cfg.verify_batch} bundles per request")
         run.verify_api_bundles = (
             run.phase(
                 "verify bundles",
@@ -662,37 +703,36 @@ def _measure(
             )
             or {}
         )
-        say(f"e2e {chain}: POST /v1/verify, {cfg.verify_ids_batch} record ids per request")
-        run.verify_api_ids = (
-            run.phase(
-                "verify record ids",
-                say,
-                lambda: measure_verify_api(
-                    url,
-                    ids,
-                    "recordIds",
-                    cfg.verify_ids_batch,
-                    cfg.verify_clients,
-                    cfg.verify_seconds,
-                ),
+        if plan.record_ids:
+            say(f"{label}: POST /v1/verify, {cfg.verify_ids_batch} record ids per request")
+            run.verify_api_ids = (
+                run.phase(
+                    "verify record ids",
+                    say,
+                    lambda: measure_verify_api(
+                        url,
+                        ids,
+                        "recordIds",
+                        cfg.verify_ids_batch,
+                        cfg.verify_clients,
+                        cfg.verify_seconds,
+                    ),
+                )
+                or {}
             )
-            or {}
-        )
-        rpc_url = anvil.url if anvil is not None else url + "/rpc"
-        say(f"e2e {chain}: SDK verify_bundles against {'anvil' if anvil else 'the node /rpc'}")
+        rpc_url = plan.rpc_url or url + "/rpc"
+        say(f"{label}: SDK verify_bundles against {plan.rpc_url or 'the node /rpc'}")
         run.verify_sdk = (
             run.phase(
                 "SDK verify",
                 say,
-                lambda: measure_verify_sdk(
-                    rpc_url, bundles[: cfg.verify_batch], cfg.verify_seconds
-                ),
+                lambda: plan.sdk(rpc_url, bundles[: cfg.verify_batch], cfg.verify_seconds),
             )
             or {}
         )
         for clients in cfg.latency_clients:
             who = "1 client" if clients == 1 else f"{clients} clients"
-            say(f"e2e {chain}: single-bundle verification latency, {who}")
+            say(f"{label}: single-bundle verification latency, {who}")
             row = run.phase(
                 f"latency {clients}",
                 say,
@@ -701,10 +741,12 @@ def _measure(
             if row is not None:
                 run.latency.append(row)
 
+        if not plan.ack_to_anchored:
+            return
         best = max((r["records_per_s"] for r in run.ingest), default=100.0)
         low, high = cfg.anchor_rate_bounds
         rate = round(min(high, max(low, best * cfg.anchor_share)))
-        say(f"e2e {chain}: acknowledgement to anchored at {rate} records/s")
+        say(f"{label}: acknowledgement to anchored at {rate} records/s")
         run.anchoring = (
             run.phase(
                 "ack to anchored",

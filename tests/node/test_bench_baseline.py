@@ -244,3 +244,41 @@ def test_baseline_flag() -> None:
     assert parser.parse_args(["--quick"]).baseline is None
     assert parser.parse_args(["--quick", "--baseline"]).baseline is True
     assert parser.parse_args(["--no-baseline"]).baseline is False
+
+
+@pytest.mark.slow
+def test_the_baseline_plan_runs_the_shared_phases_without_the_current_only_ones(
+    tmp_path: Path,
+) -> None:
+    """The previous release goes through the current run's phase sequence
+    (``e2e.measure_phases``): here against the current node, with the baseline's plan
+    (its own SDK measure, no record-id or anchoring phase)."""
+    from dataclasses import asdict, replace
+
+    from vntrace.node.bench import e2e
+    from vntrace.node.bench.procs import ServeProcess
+
+    cfg = replace(e2e.QUICK, batch_sizes=(20,), latency_clients=(2,))
+    sdk_calls: list[tuple[str, int]] = []
+
+    def sdk(rpc_url: str, bundles: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
+        sdk_calls.append((rpc_url, len(bundles)))
+        return {"records_per_s": 1.0}
+
+    plan = e2e.PhasePlan(
+        label="baseline test", tag="OLD", sdk=sdk, record_ids=False, ack_to_anchored=False
+    )
+    run = e2e.ChainRun("baseline", asdict(cfg))
+    server = ServeProcess(tmp_path / "node", e2e._node_env("embedded", cfg, None)).start()
+    said: list[str] = []
+    try:
+        e2e.measure_phases(run, server, cfg, plan, said.append)
+    finally:
+        assert server.stop() == 0
+    assert not run.errors, run.errors
+    assert [row["batch_size"] for row in run.ingest] == [20]
+    assert run.bundle_reads and run.verify_api_bundles and run.latency
+    assert sdk_calls == [(server.url + "/rpc", cfg.verify_batch)]
+    assert run.verify_sdk == {"records_per_s": 1.0}
+    assert run.verify_api_ids == {} and run.anchoring == {}  # not in the baseline's plan
+    assert all(line.startswith("baseline test: ") for line in said)
