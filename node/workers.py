@@ -43,7 +43,6 @@ from vntrace.node.config import Settings
 log = logging.getLogger("vntrace.workers")
 
 _PR_SET_PDEATHSIG = 1
-FAULT_POINTS_VARIABLE = "VNTRACE_FAULT_POINTS"
 
 
 def _die_with_parent() -> None:
@@ -86,9 +85,15 @@ def app() -> Any:
     return create_app(Settings())
 
 
+def setting_variable(name: str) -> str:
+    """The environment variable of the setting ``name`` (``fault_points``:
+    ``VNTRACE_FAULT_POINTS``)."""
+    return f"{Settings.model_config['env_prefix']}{name.upper()}"
+
+
 def worker_environment(settings: Settings, overrides: Mapping[str, Any]) -> dict[str, str]:
     """``VNTRACE_*`` variables that give a worker the supervisor's settings."""
-    env = {f"VNTRACE_{name.upper()}": str(value) for name, value in overrides.items()}
+    env = {setting_variable(name): str(value) for name, value in overrides.items()}
     env["VNTRACE_DATA_DIR"] = str(Path(settings.data_dir).resolve())
     return env
 
@@ -211,7 +216,7 @@ def _supervisor_class() -> type:
             self.processes = [self._spawn(i) for i in range(self.processes_num)]
             # A crash point is for the workers of this start (node/faults.py): a
             # replacement that inherited it would die at the same point again, in a loop.
-            os.environ.pop(FAULT_POINTS_VARIABLE, None)
+            os.environ.pop(setting_variable("fault_points"), None)
 
         def keep_subprocess_alive(self) -> None:
             if self.should_exit.is_set():
